@@ -1,0 +1,75 @@
+"""The real OPA engine, in process, through ``opa-golib-python-bindings``."""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from compliance.errors import InputError
+
+_DISTRIBUTION = "opa-golib-python-bindings"
+# The Go OPA release compiled into that distribution's shared library.
+_OPA_RELEASE = "1.20"
+_LOCATED = re.compile(r"(?P<where>[^\s:]+\.rego:\d+): (?P<what>[^\n]+)")
+
+
+class LocalOpaEngine:
+    """OPA's Go library loaded with ctypes; evaluation never leaves the process."""
+
+    name = "opa-inprocess"
+
+    def __init__(self) -> None:
+        try:
+            from opa_bindings import OpaEngine
+        except ImportError as error:
+            raise InputError(
+                _DISTRIBUTION,
+                "not installed: pip install --no-deps --ignore-requires-python "
+                f"{_DISTRIBUTION}==0.4.4 ({error})",
+            ) from None
+        self._engine = OpaEngine()
+
+    def version(self) -> str:
+        try:
+            return f"OPA {_OPA_RELEASE} ({_DISTRIBUTION} {version(_DISTRIBUTION)})"
+        except PackageNotFoundError:
+            return f"OPA {_OPA_RELEASE}"
+
+    def load(self, modules: dict[str, str], data: dict[str, Any]) -> None:
+        from opa_bindings.engine import OpaError
+
+        for name, source in modules.items():
+            try:
+                self._engine.add_policy(name, source)
+            except OpaError as error:
+                raise rego_error(error.message, name) from None
+        if data:
+            self._engine.add_data(data)
+
+    def evaluate(self, path: str, input_document: dict[str, Any]) -> Any:
+        from opa_bindings.engine import OpaError, OpaUndefinedError
+
+        try:
+            return self._engine.eval_document(path, input_document)
+        except OpaUndefinedError:
+            return {}
+        except OpaError as error:
+            # Type and unsafe-variable errors surface here, at first evaluation.
+            raise rego_error(error.message, path) from None
+
+    def evaluate_with_coverage(self, path: str, input_document: dict[str, Any]) -> Any:
+        value = self._engine.eval_document(path, input_document, coverage=True)
+        return value, self._engine.last_coverage
+
+    def close(self) -> None:
+        self._engine.close()
+
+
+def rego_error(message: str, fallback: str) -> InputError:
+    """One line from OPA's multi-line error: ``file.rego:LINE`` and what is wrong."""
+    match = _LOCATED.search(message)
+    if match:
+        return InputError(match.group("where"), match.group("what"))
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return InputError(fallback, lines[0] if lines else message)

@@ -1,0 +1,147 @@
+"""Evaluate every requirement against a model and give each a three-valued verdict.
+
+A requirement with findings FAILS; one whose policy evaluated no subject is
+NOT_APPLICABLE (never "passed"); one whose every finding is waived is WAIVED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from compliance.catalogue import RULES_PACKAGE, PolicySet, Requirement
+from compliance.engines import PolicyEngine
+from compliance.errors import InputError
+from compliance.model import Model
+from compliance.waivers import Waiver, match_waiver
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass
+class Finding:
+    requirement: str
+    stack: str
+    address: str
+    message: str
+    construct_path: str | None = None
+    waiver: Waiver | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requirement": self.requirement,
+            "stack": self.stack,
+            "address": self.address,
+            "construct_path": self.construct_path,
+            "message": self.message,
+            "waived": self.waiver is not None,
+            "waiver": self.waiver.to_dict() if self.waiver else None,
+        }
+
+
+@dataclass
+class RequirementResult:
+    requirement: Requirement
+    findings: list[Finding] = field(default_factory=list)
+    evaluated: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        open_findings = [f for f in self.findings if f.waiver is None]
+        if open_findings:
+            return Status.FAILED
+        if self.findings:
+            return Status.WAIVED
+        if not self.evaluated:
+            return Status.NOT_APPLICABLE
+        return Status.PASSED
+
+
+@dataclass
+class Evaluation:
+    model: Model
+    policies: PolicySet
+    engine_version: str
+    results: list[RequirementResult]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for result in self.results for finding in result.findings]
+
+    @property
+    def compliant(self) -> bool:
+        return all(result.status is not Status.FAILED for result in self.results)
+
+    def result(self, requirement_id: str) -> RequirementResult:
+        return next(r for r in self.results if r.requirement.id == requirement_id)
+
+    def summary(self) -> dict[str, int]:
+        counts = {status.value: 0 for status in Status}
+        for result in self.results:
+            counts[result.status.value] += 1
+        counts["requirements"] = len(self.results)
+        counts["findings"] = len([f for f in self.findings if f.waiver is None])
+        counts["waived_findings"] = len([f for f in self.findings if f.waiver is not None])
+        counts["resources"] = len(self.model.resources())
+        return counts
+
+
+def evaluate(
+    model: Model,
+    policies: PolicySet,
+    engine: PolicyEngine,
+    *,
+    data: dict[str, Any],
+    waivers: list[Waiver] | None = None,
+) -> Evaluation:
+    """Load the policies into ``engine``, run the rule tree once, sort out verdicts."""
+    engine.load(policies.modules, data)
+    tree = engine.evaluate(RULES_PACKAGE, model.to_input()) or {}
+    paths = {
+        (resource.stack, resource.address): resource.construct_path
+        for resource in model.resources()
+    }
+    results = []
+    for requirement in policies.requirements:
+        node = _subtree(tree, requirement.package)
+        findings = [
+            _finding(raw, requirement, paths, waivers or []) for raw in node.get("deny", [])
+        ]
+        findings.sort(key=lambda f: (f.stack, f.address, f.message))
+        evaluated = sorted(str(subject) for subject in node.get("evaluated", []))
+        results.append(RequirementResult(requirement, findings, evaluated))
+    return Evaluation(model, policies, engine.version(), results)
+
+
+def _subtree(tree: dict[str, Any], package: str) -> dict[str, Any]:
+    node: Any = tree
+    for part in package.removeprefix(RULES_PACKAGE + ".").split("."):
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return node if isinstance(node, dict) else {}
+
+
+def _finding(
+    raw: Any,
+    requirement: Requirement,
+    paths: dict[tuple[str, str], str | None],
+    waivers: list[Waiver],
+) -> Finding:
+    if not isinstance(raw, dict) or raw.get("requirement") != requirement.id:
+        raise InputError(
+            requirement.file, f"deny must yield findings of {requirement.id}, got {raw!r}"
+        )
+    stack, address = str(raw.get("stack", "")), str(raw.get("address", ""))
+    return Finding(
+        requirement=requirement.id,
+        stack=stack,
+        address=address,
+        message=str(raw.get("message", "")),
+        construct_path=paths.get((stack, address)),
+        waiver=match_waiver(waivers, requirement.id, stack, address),
+    )

@@ -1,0 +1,1 @@
+"""The three stacks of the DR design: primary, secondary and global."""
