@@ -32,10 +32,12 @@ class Resource:
     region: str | None
     provider: str
     values: dict[str, Any]
+    is_data: bool = False
 
     @property
     def address(self) -> str:
-        return f"{self.type}.{self.name}"
+        prefix = "data." if self.is_data else ""
+        return f"{prefix}{self.type}.{self.name}"
 
     @property
     def construct_path(self) -> str | None:
@@ -81,12 +83,34 @@ class Stack:
     def region(self) -> str | None:
         return self.providers.get("aws")
 
+    @property
+    def default_tags(self) -> dict[str, dict[str, Any]]:
+        """Provider key to the tags its ``default_tags`` block gives every resource."""
+        tags: dict[str, dict[str, Any]] = {}
+        for config in self.document.get("provider", {}).get("aws", []) or []:
+            key = f"aws.{config['alias']}" if config.get("alias") else "aws"
+            blocks = config.get("default_tags") or []
+            blocks = blocks if isinstance(blocks, list) else [blocks]
+            merged: dict[str, Any] = {}
+            for block in blocks:
+                if isinstance(block, dict) and isinstance(block.get("tags"), dict):
+                    merged.update(block["tags"])
+            tags[key] = merged
+        return tags
+
     def resources(self) -> list[Resource]:
+        return self._blocks("resource")
+
+    def data_sources(self) -> list[Resource]:
+        """Data sources (``data.<type>.<name>``): IAM policy documents live here."""
+        return self._blocks("data")
+
+    def _blocks(self, kind: str) -> list[Resource]:
         providers = self.providers
         found: list[Resource] = []
-        blocks = self.document.get("resource", {})
+        blocks = self.document.get(kind, {})
         if not isinstance(blocks, dict):
-            raise InputError(self.file, "'resource' must be an object of resource types")
+            raise InputError(self.file, f"'{kind}' must be an object of {kind} types")
         for type_, by_name in sorted(blocks.items()):
             if not isinstance(by_name, dict):
                 raise InputError(self.file, f"resource type {type_} must map names to blocks")
@@ -97,7 +121,9 @@ class Stack:
                 region = values.get("region")
                 if not _is_literal(region):
                     region = providers.get(provider)
-                found.append(Resource(self.name, type_, name, region, provider, values))
+                found.append(
+                    Resource(self.name, type_, name, region, provider, values, kind == "data")
+                )
         return found
 
     def remote_outputs(self, stacks_by_name: dict[str, Stack]) -> dict[str, Any]:
@@ -141,11 +167,15 @@ class Model:
                     "name": stack.name,
                     "region": stack.region,
                     "providers": stack.providers,
+                    "default_tags": stack.default_tags,
                     "dependencies": stack.dependencies,
                 }
                 for stack in self.stacks
             ],
             "resources": [resource.to_input() for resource in self.resources()],
+            "data_sources": [
+                source.to_input() for stack in self.stacks for source in stack.data_sources()
+            ],
             "remote_outputs": {stack.name: stack.remote_outputs(by_name) for stack in self.stacks},
         }
 
