@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,10 @@ RUNTIME = "python3.12"
 # AWS-managed: the same ARN in every account, so not a hard-coded identifier.
 VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-_BUILD_DIR = Path(tempfile.gettempdir()) / "dr-lambda-build"
+# One build folder per synth process (parallel synths must not share zips);
+# CDKTF copies each zip into the stack's assets at synth, then it can go.
+_BUILD_DIR = Path(tempfile.mkdtemp(prefix="dr-lambda-build-"))
+atexit.register(shutil.rmtree, _BUILD_DIR, True)
 
 
 @dataclass(frozen=True)

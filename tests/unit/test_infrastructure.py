@@ -88,3 +88,39 @@ def test_lazy_registration_skips_absent_packages() -> None:
 
     register_lazily("no_such_package_for_dr_tests")
     assert "no_such_package_for_dr_tests" not in sys.modules
+
+
+def test_pinned_requirements_are_vendored(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "handler.py").write_text("import six\n")
+    (source / "requirements.txt").write_text("# driver\nsix==1.17.0\n")
+    package = build_zip(source, tmp_path / "a.zip")
+    with zipfile.ZipFile(package.path) as archive:
+        names = archive.namelist()
+    assert "six.py" in names and "handler.py" in names
+    assert not any(name.endswith(".pyc") for name in names)
+    assert build_zip(source, tmp_path / "b.zip").source_code_hash == package.source_code_hash
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("six>=1", "not an exact pin"),
+        ("six==0.1", "the pin says 0.1"),
+        ("no-such-dist==1.0", "is not installed"),
+    ],
+)
+def test_bad_vendored_pins_fail(tmp_path: Path, line: str, error: str) -> None:
+    (tmp_path / "requirements.txt").write_text(line + "\n")
+    with pytest.raises(ValueError, match=error):
+        build_zip(tmp_path, tmp_path / "out" / "x.zip")
+
+
+def test_health_check_zip_carries_its_driver(tmp_path: Path) -> None:
+    from infrastructure.lambda_package import LAMBDA_ROOT
+
+    package = build_zip(LAMBDA_ROOT / "health_check", tmp_path / "hc.zip")
+    with zipfile.ZipFile(package.path) as archive:
+        names = archive.namelist()
+    assert "handler.py" in names and "pg8000/native.py" in names and "scramp/core.py" in names
