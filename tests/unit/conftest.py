@@ -17,6 +17,8 @@ from types import ModuleType
 
 import pytest
 
+from compliance.drills.engines import EngineMissing, postgres_bin
+
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
 
 
@@ -46,15 +48,11 @@ PG_PACKAGE_HINT = "install the Debian package `postgresql` (apt-get install post
 
 
 def _pg_bin_dir() -> Path | None:
-    """PostgreSQL 15 binaries, else the newest installed major version."""
-    preferred = Path("/usr/lib/postgresql/15/bin")
-    if (preferred / "initdb").exists():
-        return preferred
-    found = sorted(
-        (p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")),
-        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-    )
-    return found[-1] if found else None
+    """PostgreSQL 15 binaries, else the newest installed major version (the drills' lookup)."""
+    try:
+        return postgres_bin()
+    except EngineMissing:
+        return None
 
 
 def _unavailable(reason: str) -> None:
