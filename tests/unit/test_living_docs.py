@@ -1,0 +1,268 @@
+"""Features as living documentation: traceable to policies, rendered with their status.
+
+Every scenario carries exactly one requirement ID tag and control tags that
+its policy names; every requirement ID declared in ``policies/`` has a
+scenario and every scenario's ID has a policy. The one exception is the
+DEP family: DR-DEP-xx requirements are decided by the deploy-phase failover
+drills (``features/deploy/``, tagged ``@deploy``), not by Rego, so they have
+no policy by design and are not orphans.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+
+import pytest
+from pytest_bdd.parser import FeatureParser
+from report_samples import SAMPLE_FEATURE, write_cucumber, write_sample_features
+
+from compliance.catalogue import load_policies
+from compliance.cli import main
+from compliance.reports import writer
+from compliance.reports.features_doc import (
+    GherkinError,
+    load_features,
+    parse_feature,
+    traceability,
+)
+from compliance.synth import REPO_ROOT
+
+FEATURES = REPO_ROOT / "features"
+
+
+def _policy_controls() -> dict[str, dict[str, list[str]]]:
+    return {r.id: r.controls for r in load_policies().requirements}
+
+
+def test_features_and_policies_trace_both_ways() -> None:
+    features = load_features(FEATURES, REPO_ROOT)
+    assert features, "features/ holds the requirements in plain language"
+    problems = traceability(features, _policy_controls())
+    assert problems == [], "\n".join(problems)
+
+
+TRACE = """\
+Feature: Traceability cases
+
+  @DR-ENC-01 @nist:SC-28
+  Scenario: fine
+    Then ok
+
+  @DR-ENC-01 @DR-HA-01 @nist:SC-28
+  Scenario: two IDs
+    Then ok
+
+  @nist:SC-28
+  Scenario: no ID
+    Then ok
+
+  @DR-ENC-01
+  Scenario: no control tag
+    Then ok
+
+  @DR-ENC-01 @nist:AC-1 @cobit:X
+  Scenario: wrong and unknown controls
+    Then ok
+
+  @DR-XYZ-09 @nist:SC-28
+  Scenario: orphan ID
+    Then ok
+
+  @deploy @DR-DEP-01 @nist:CP-10
+  Scenario: a drill
+    Then ok
+
+  @DR-DEP-02 @nist:CP-10
+  Scenario: a drill without the deploy tag
+    Then ok
+"""
+
+
+def test_traceability_flags_every_kind_of_orphan(tmp_path: Path) -> None:
+    file = tmp_path / "features" / "trace.feature"
+    file.parent.mkdir()
+    file.write_text(TRACE)
+    policies = {"DR-ENC-01": {"nist-800-53": ["SC-28"]}, "DR-RES-01": {"nist-800-53": ["CP-9"]}}
+    problems = "\n".join(traceability(load_features(file.parent, tmp_path), policies))
+    expected = [
+        "(two IDs): 2 requirement ID tags",
+        "(no ID): 0 requirement ID tags",
+        "(no control tag): no control tag",
+        "(wrong and unknown controls): unknown control tag @cobit:X",
+        "(wrong and unknown controls): @nist:AC-1 is not a control of DR-ENC-01's policy",
+        "(orphan ID): DR-XYZ-09 has no policy in policies/ (orphan scenario)",
+        "(a drill without the deploy tag): drill requirement DR-DEP-02 is not tagged @deploy",
+        "DR-RES-01: its policy has no scenario in features/ (orphan requirement)",
+    ]
+    for text in expected:
+        assert text in problems, text
+    assert "(fine)" not in problems and "(a drill)" not in problems
+    assert "DR-DEP-01" not in problems, "drill IDs have no policy by design"
+
+
+def test_feature_tags_are_inherited_by_scenarios(tmp_path: Path) -> None:
+    file = tmp_path / "f.feature"
+    file.write_text(
+        "@DR-ENC-01\nFeature: F\n\n  Rule: R\n\n  @nist:SC-28\n  Scenario: S\n    Then ok\n"
+    )
+    block = parse_feature(file).scenarios[0]
+    assert block.requirement == "DR-ENC-01" and block.controls == {"nist-800-53": ["SC-28"]}
+    assert block.rule == "R"
+
+
+TRICKY = '''\
+# language: en
+@tagged @more
+Feature: Parser corner cases
+  Free text that describes
+  the feature.
+
+  Background:
+    Given a table
+      | a | b |
+      | 1 | 2 |
+
+  Rule: the first rule
+
+    @DR-ENC-01 @nist:SC-28 # a comment after tags
+    Example: with a doc string
+      Given a text
+        """
+        Scenario: not a scenario
+        | not | a row |
+        """
+      Then it is read
+
+    @DR-ENC-01
+    @soc2:CC6.1
+    Scenario Outline: with escaped cells
+      Given "<value>"
+
+      Examples: first
+        | value       |
+        | a \\| b     |
+        | plain       |
+
+      @extra
+      Scenarios: second
+        | value |
+        | last  |
+'''
+
+
+def _pytest_bdd_view(path: Path) -> set[tuple]:
+    feature = FeatureParser(str(path.parent), path.name).parse()
+    return {
+        (
+            s.name,
+            s.line_number,
+            frozenset(s.tags),
+            tuple(tuple(tuple(row) for row in e.examples) for e in s.examples),
+        )
+        for s in feature.scenarios.values()
+    }
+
+
+def _our_view(path: Path) -> set[tuple]:
+    return {
+        (
+            b.name,
+            b.line,
+            frozenset(b.tags),
+            tuple(tuple(tuple(row.values) for row in t.rows) for t in b.examples),
+        )
+        for b in parse_feature(path).scenarios
+    }
+
+
+def test_the_reader_agrees_with_pytest_bdd_on_every_feature(tmp_path: Path) -> None:
+    tricky = tmp_path / "tricky.feature"
+    tricky.write_text(TRICKY)
+    sample = write_sample_features(tmp_path) / "sample.feature"
+    files = [*sorted(FEATURES.rglob("*.feature")), tricky, sample]
+    for path in files:
+        assert _our_view(path) == _pytest_bdd_view(path), path
+    feature = parse_feature(tricky)
+    assert feature.tags == ["tagged", "more"]
+    assert feature.description == ["Free text that describes", "the feature."]
+    assert [b.name for b in feature.scenarios] == ["with a doc string", "with escaped cells"]
+    assert feature.scenarios[1].examples[0].rows[0].values == ["a | b"]
+
+
+def test_blocks_keep_the_text_exactly_as_written(tmp_path: Path) -> None:
+    path = write_sample_features(tmp_path) / "sample.feature"
+    feature = parse_feature(path, "features/sample.feature")
+    lines = SAMPLE_FEATURE.splitlines()
+    assert feature.header_text == "\n".join(lines[: lines.index("  Background:") - 1])
+    outline = feature.scenarios[1]
+    text = feature.block_text(outline)
+    assert text.startswith("  @DR-ENC-01 @nist:SC-28 @soc2:CC6.1\n  Scenario Outline:")
+    assert text.endswith("| key rotation off                  |")
+    assert text in SAMPLE_FEATURE
+    assert outline.first_line == outline.line - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Scenario: before\n", "before Feature"),
+        ("Feature: A\nFeature: B\n", "a second Feature"),
+        ("just text\n", "text before Feature"),
+        ("# only a comment\n", "no Feature"),
+        ("Feature: A\n  Examples:\n", "outside a scenario"),
+    ],
+)
+def test_a_malformed_feature_is_named(tmp_path: Path, text: str, message: str) -> None:
+    file = tmp_path / "bad.feature"
+    file.write_text(text)
+    with pytest.raises(GherkinError, match=message):
+        parse_feature(file)
+
+
+def test_docs_renders_the_features_with_each_requirement_status(
+    synth_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report_dir = tmp_path / "reports"
+    features = load_features(FEATURES, REPO_ROOT)
+    write_cucumber(report_dir / writer.CUCUMBER, features)
+    assert main(["docs", "--input", str(synth_dir), "--report-dir", str(report_dir)]) == 0
+    page = (report_dir / writer.LIVING_DOC).read_text(encoding="utf-8")
+    assert str(report_dir / writer.LIVING_DOC) in capsys.readouterr().out
+    for feature in features:
+        assert escape(feature.name) in page
+        for block in feature.scenarios:
+            assert escape(block.name) in page
+            assert f'id="{block.requirement}"' in page
+    assert "✓ Passed" in page and "scenario results from the latest feature run" in page
+    assert not (report_dir / writer.JSON).exists(), "docs writes the living documentation only"
+
+
+def test_docs_without_a_feature_run_shows_scenarios_as_not_run(
+    synth_dir: Path, tmp_path: Path
+) -> None:
+    report_dir = tmp_path / "reports"
+    assert main(["docs", "--input", str(synth_dir), "--report-dir", str(report_dir)]) == 0
+    page = (report_dir / writer.LIVING_DOC).read_text(encoding="utf-8")
+    assert "○ Not run" in page and "the features were not run" in page
+
+
+def test_the_living_documentation_links_each_verdict_to_its_evidence(
+    synth_dir: Path, tmp_path: Path
+) -> None:
+    from compliance.runner import run_check
+
+    folder = write_sample_features(tmp_path)
+    written = writer.write_reports(
+        run_check(synth_dir),
+        tmp_path / "reports",
+        features_root=folder,
+        cucumber=write_cucumber(tmp_path / "c.json", load_features(folder, tmp_path)),
+    )
+    page = written.paths["living_doc"].read_text(encoding="utf-8")
+    assert 'href="compliance.html#DR-ENC-01"' in page
+    document = json.loads(written.paths["json"].read_text(encoding="utf-8"))
+    dep = next(r for r in document["requirements"] if r["id"] == "DR-DEP-01")
+    assert dep["decided_by"] == "drill" and dep["status"] == "passed"
+    assert "decided by failover drills" in page
