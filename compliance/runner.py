@@ -19,6 +19,10 @@ class CheckOptions:
     policy_root: Path = POLICY_ROOT
     waivers: Path | None = None
     settings: Path | None = None
+    # The app source DR-SCH-03 scans: None finds it (compliance.source_scan.source_root);
+    # scan_source=False scans none (--no-source).
+    source: Path | None = None
+    scan_source: bool = True
 
     @property
     def waivers_file(self) -> Path:
@@ -36,7 +40,8 @@ def run_check(
     options = options or CheckOptions()
     model = load_model(path)
     policies = load_policies(options.policy_root)
-    data = {"settings": load_settings(options.settings_file), "facts": compute_facts(model)}
+    facts = compute_facts(model, source=options.source, scan_source=options.scan_source)
+    data = {"settings": load_settings(options.settings_file), "facts": facts}
     waivers = load_waivers(options.waivers_file)
     engine = engine or default_engine()
     try:

@@ -6,6 +6,7 @@ tree (``data.dr.rules``) for an input document in a single query.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Protocol
 
 
@@ -24,7 +25,11 @@ class PolicyEngine(Protocol):
 
 
 def default_engine() -> PolicyEngine:
-    """The in-process OPA engine (a remote one comes in through ``OPA_URL``)."""
+    """A remote OPA server when ``OPA_URL`` is set, else the in-process OPA engine."""
+    if os.environ.get("OPA_URL", "").strip():
+        from compliance.engines.opa_remote import RemoteOpaEngine
+
+        return RemoteOpaEngine()
     from compliance.engines.opa_local import LocalOpaEngine
 
     return LocalOpaEngine()

@@ -5,8 +5,19 @@
 #   single place where a finding is shaped. Rule packages import this.
 package dr.lib
 
-# All resources of one Terraform type.
-resources(type) := [r | some r in input.resources; r.type == type]
+# All resources of one Terraform type, in input order: a lookup into
+# by_type, so a call costs O(1) however often rules call it.
+resources(type) := by_type[type]
+
+resources(type) := [] if not by_type[type]
+
+# Resources grouped by type, built once per evaluation. The inner
+# comprehension closes over `type` in an equality, so OPA indexes it
+# ("comprehension indexing"): one pass over the input, not one per type.
+by_type := {type: typed |
+	some type in {r.type | some r in input.resources}
+	typed := [r | some r in input.resources; r.type == type]
+}
 
 # Index by "stack|address", built once per evaluation.
 by_key := {sprintf("%s|%s", [r.stack, r.address]): r | some r in input.resources}

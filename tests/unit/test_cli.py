@@ -34,8 +34,12 @@ def test_check_json_names_requirement_stack_and_address(synth_dir: Path, tmp_pat
 
 
 def test_check_accepts_a_single_stack_file(synth_dir: Path, capsys) -> None:
-    assert main(["check", str(synth_dir / "stacks" / "primary" / "cdk.tf.json")]) == 0
-    assert "DR-ENC-01" in capsys.readouterr().out
+    # The primary stack alone lacks what other stacks supply (the failover record
+    # pair, the replica...), so the verdict may be 1; the file is still read and judged.
+    assert main(["check", str(synth_dir / "stacks" / "primary" / "cdk.tf.json")]) in (0, 1)
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("PASSED") and " DR-ENC-01 " in line for line in lines), lines
+    assert not any(line.startswith("NOT_APPLICABLE") and " DR-ENC-01 " in line for line in lines)
 
 
 def test_malformed_file_exits_2_with_one_line(tmp_path: Path, capsys) -> None:

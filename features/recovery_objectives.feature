@@ -1,0 +1,121 @@
+Feature: Recovery time and recovery point objectives
+  The design promises that when the primary region is lost the service is
+  back within the recovery time objective (RTO, 60 seconds) and loses at
+  most the recovery point objective (RPO, 5 seconds) of writes. The
+  promise holds only if the pieces that deliver it are present and wired
+  together before any incident: DNS failover whose worst-case timing fits
+  the RTO, health checks that probe each region's real endpoint, a
+  promotion of the secondary database that starts by itself and can touch
+  nothing else, data that is continuously replicated and backed up, and
+  alarms that report replication falling behind the RPO. These checks read
+  the synthesized configuration, so a change that quietly breaks the
+  recovery plan is caught before it is deployed; the failover drills then
+  measure the real times against the same targets.
+
+  Background:
+    Given the DR stacks as synthesized from this repository
+
+  @DR-RTO-01 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  Scenario: Detection, DNS caching and promotion together fit the recovery time objective
+    When requirement DR-RTO-01 is evaluated
+    Then the requirement is met with no finding
+    And at least 2 resources were evaluated
+
+  @DR-RTO-01 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  Scenario Outline: A slower failover timing than the RTO allows is reported
+    Given the change "<change>" is made to a copy of the stacks
+    When requirement DR-RTO-01 is evaluated
+    Then the requirement fails and names the changed resource
+
+    Examples:
+      | change                                      |
+      | failover record TTL raised to 60 seconds    |
+      | health check failure threshold raised to 5  |
+
+  @DR-RTO-02 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  Scenario: The service name fails over between two health-checked regions
+    When requirement DR-RTO-02 is evaluated
+    Then the requirement is met with no finding
+    And at least 4 resources were evaluated
+
+  @DR-RTO-02 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  Scenario Outline: A broken failover pair or a health check that probes the wrong thing is reported
+    Given the change "<change>" is made to a copy of the stacks
+    When requirement DR-RTO-02 is evaluated
+    Then the requirement fails and names the changed resource
+
+    Examples:
+      | change                                      |
+      | secondary record marked PRIMARY             |
+      | health check probes the raw function URL    |
+      | health check path changed to the site root  |
+
+  @DR-RTO-03 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  Scenario: The primary's health alarm promotes the secondary database, with a grant limited to that database
+    When requirement DR-RTO-03 is evaluated
+    Then the requirement is met with no finding
+    And at least 2 resources were evaluated
+
+  @DR-RTO-03 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  Scenario Outline: A promotion that would not start, or that may touch any database, is reported
+    Given the change "<change>" is made to a copy of the stacks
+    When requirement DR-RTO-03 is evaluated
+    Then the requirement fails and names the changed resource
+
+    Examples:
+      | change                                      |
+      | failover function invoke permission removed |
+      | failover role may promote any cluster       |
+      | primary health alarm notifies nobody        |
+
+  @DR-RPO-01 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
+  Scenario: The database and the table are replicated to the secondary region and backed up
+    When requirement DR-RPO-01 is evaluated
+    Then the requirement is met with no finding
+    And at least 4 resources were evaluated
+
+  @DR-RPO-01 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
+  Scenario Outline: Data that is not replicated or cannot be restored to a point in time is reported
+    Given the change "<change>" is made to a copy of the stacks
+    When requirement DR-RPO-01 is evaluated
+    Then the requirement fails and names the changed resource
+
+    Examples:
+      | change                                      |
+      | DynamoDB replica removed                    |
+      | table point-in-time recovery off            |
+      | replica point-in-time recovery off          |
+      | Aurora backups kept 1 day                   |
+      | secondary cluster leaves the global cluster |
+
+  @DR-RPO-02 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
+  Scenario: Replication lag of the database and of the table is alarmed at the recovery point objective
+    When requirement DR-RPO-02 is evaluated
+    Then the requirement is met with no finding
+    And at least 4 resources were evaluated
+
+  @DR-RPO-02 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
+  Scenario Outline: An alarm that is too lax or watches a metric that never arrives is reported
+    Given the change "<change>" is made to a copy of the stacks
+    When requirement DR-RPO-02 is evaluated
+    Then the requirement fails and names the changed resource
+
+    Examples:
+      | change                                               |
+      | replication lag alarm threshold 30 seconds           |
+      | replication lag alarm moved to us-east-1             |
+      | replication lag alarm watches the primary cluster    |
+      | DynamoDB latency alarm on the wrong receiving region |
+
+  @DR-RTO-03 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  Scenario: A one-stack layout with an aliased provider per region meets the promotion requirement
+    Given the example configuration "recovery_one_stack.tf.json" written by another team
+    When requirement DR-RTO-03 is evaluated
+    Then the requirement is met with no finding
+    And at least 2 resources were evaluated
+
+  @DR-RPO-02 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
+  Scenario: A one-stack layout without a replication-lag alarm in the secondary region is reported
+    Given the example configuration "references_one_stack.tf.json" written by another team
+    When requirement DR-RPO-02 is evaluated
+    Then the requirement fails with a finding on "aws_rds_cluster.west"
