@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from compliance.catalogue import POLICY_ROOT
 from compliance.drills import command as drill_command
+from compliance.environment import temporary_environment
 from compliance.errors import InputError
 from compliance.evaluation import Evaluation, Status
 from compliance.features_run import run_features
@@ -131,21 +129,6 @@ def _emit(evaluation: Evaluation, output_format: str) -> int:
     return EXIT_OK if evaluation.compliant else EXIT_VIOLATION
 
 
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Set variables for child processes (the feature run), then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def _drills_file(report_dir: Path, started: float, notes: list[str]) -> Path | None:
     path = report_dir / writer.DRILLS
     if not path.is_file():
@@ -184,7 +167,7 @@ def _main_job(args: argparse.Namespace) -> int:
     if args.no_features:
         notes.append("the features were not run (--no-features)")
     else:
-        with _environment(DR_REPORT_DIR=str(report_dir)):
+        with temporary_environment({"DR_REPORT_DIR": str(report_dir)}):
             features_code = run_features(report_dir, cache_dir=REPO_ROOT / ".cache" / "synth")
     written = writer.write_reports(
         evaluation,

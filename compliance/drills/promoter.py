@@ -9,7 +9,6 @@ region's PostgreSQL node; promotion is ``pg_promote()`` on the standby.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -20,6 +19,7 @@ from typing import Any
 
 from compliance.drills.function_host import load_handler_module
 from compliance.drills.postgres_lab import PostgresNode
+from compliance.environment import temporary_environment
 from compliance.synth import REPO_ROOT
 
 FAILOVER_HANDLER = REPO_ROOT / "lambda" / "failover" / "handler.py"
@@ -35,17 +35,8 @@ def failover_module(path: Path = FAILOVER_HANDLER) -> ModuleType:
 @contextmanager
 def lambda_environment(variables: Mapping[str, str]) -> Iterator[None]:
     """The function's environment variables for one invocation (the handler reads os.environ)."""
-    with _ENV_LOCK:
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    with _ENV_LOCK, temporary_environment(variables):
+        yield
 
 
 class LabPromoter:
