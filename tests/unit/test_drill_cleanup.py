@@ -85,9 +85,9 @@ import os, signal, sys, time
 pid = os.fork()
 if pid == 0:
     os.setsid()  # as PostgreSQL's backends do
+    print(os.getpid(), flush=True)  # only once in its own session: the test reads it then
     os.kill(os.getpid(), signal.SIGSTOP)  # as the lag drill's frozen walsender
     time.sleep(300)
-print(pid, flush=True)
 time.sleep(300)
 """
 
