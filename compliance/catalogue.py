@@ -1,14 +1,22 @@
 """The requirement catalogue, read from the METADATA of the Rego policies.
 
 Each policy package carries one requirement: its ID, title, description,
-controls, severity and remediation are written once, in the policy, and
-everything else (findings, reports, features) refers to them by ID.
+controls, severity, remediation and the attributes it observes are written
+once, in the policy, and everything else (findings, reports, features) refers
+to them by ID. The requirements the failover drills decide have no policy:
+their control mapping is in ``policies/drills.yaml``, in the same shape.
+
+A control mapping is graded: the requirement *satisfies* the control (it
+checks what the control asks of this system's configuration) or *supports* it
+(it is part of the evidence the control needs), with one sentence saying why.
+The reports show coverage from these grades; they never call a control passed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +29,31 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 POLICY_ROOT = REPO_ROOT / "policies"
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 RULES_PACKAGE = "dr.rules"
+DRILL_CATALOGUE = "drills.yaml"  # beside the policies: the drill requirements' mappings
+FRAMEWORKS = ("nist-800-53", "soc2", "iso-27001")
+GRADES = ("satisfies", "supports")
+
+
+@dataclass(frozen=True)
+class ControlMapping:
+    """One control a requirement gives evidence for, how much, and why."""
+
+    framework: str  # nist-800-53, soc2 or iso-27001
+    control: str  # as the framework writes it: SC-28(1), CC6.1, A.8.24
+    grade: str  # satisfies or supports
+    why: str  # one sentence
+
+
+Observes = dict[str, tuple[str, ...]]  # resource type -> attribute paths the policy reads
+
+
+@dataclass(frozen=True)
+class DrillRequirement:
+    """A requirement the failover drills decide: its criterion and its control mapping."""
+
+    id: str
+    description: str
+    controls: tuple[ControlMapping, ...]
 
 
 @dataclass(frozen=True)
@@ -33,14 +66,20 @@ class Requirement:
     package: str
     file: Path
     policy: str
-    controls: dict[str, list[str]] = field(default_factory=dict)
+    controls: tuple[ControlMapping, ...] = ()
     severity: str = "high"
     remediation: str = ""
+    observes: Observes = field(default_factory=dict)
 
     @property
     def family(self) -> str:
         """``DR-ENC-01`` belongs to family ``ENC``."""
         return self.id.split("-")[1]
+
+    @property
+    def control_ids(self) -> dict[str, list[str]]:
+        """Framework to its control IDs, in the order the METADATA lists them."""
+        return control_ids(self.controls)
 
 
 @dataclass(frozen=True)
@@ -50,6 +89,9 @@ class PolicySet:
     modules: dict[str, str]
     requirements: list[Requirement]
     root: Path
+    files: dict[str, Path] = field(default_factory=dict)  # module name -> its file
+    drills: dict[str, DrillRequirement] = field(default_factory=dict)  # policies/drills.yaml
+    drill_file: Path | None = None
 
     def digest(self) -> str:
         """SHA-256 over the policy sources: what an auditor cites as "the policies checked"."""
@@ -83,30 +125,156 @@ def package_metadata(source: str, file: Path) -> dict[str, Any] | None:
     return None
 
 
-def load_policies(root: Path = POLICY_ROOT, *, include_tests: bool = False) -> PolicySet:
-    """Read every ``.rego`` under ``root``; rule packages must declare a requirement."""
-    if not root.is_dir():
-        raise InputError(root, "policy folder not found")
+def load_policies(
+    root: Path = POLICY_ROOT, *, include_tests: bool = False, extra: Sequence[Path] = ()
+) -> PolicySet:
+    """Read every ``.rego`` under ``root`` (and an app's ``extra`` folders).
+
+    The catalogue is closed: a file whose METADATA declares a requirement
+    must be a rule package (``dr.rules.*``), or its verdict would never be
+    read and the requirement would vanish from the run without a word; a rule
+    package must declare exactly one requirement, and no ID twice.
+    """
     modules: dict[str, str] = {}
+    files: dict[str, Path] = {}
     requirements: list[Requirement] = []
-    for file in sorted(root.rglob("*.rego")):
-        is_test = file.name.endswith("_test.rego")
-        if is_test and not include_tests:
-            continue
-        source = file.read_text(encoding="utf-8")
-        name = file.relative_to(root.parent).as_posix()
-        modules[name] = source
-        match = _PACKAGE.search(source)
-        if is_test or not match or not match.group(1).startswith(RULES_PACKAGE + "."):
-            continue
-        requirements.append(_requirement(match.group(1), source, file, name))
+    for folder in (root, *extra):
+        if not folder.is_dir():
+            raise InputError(folder, "policy folder not found")
+        prefix = "" if folder == root else f"app:{folder.name}/"
+        for file in sorted(folder.rglob("*.rego")):
+            is_test = file.name.endswith("_test.rego")
+            if is_test and not include_tests:
+                continue
+            source = _read(file)
+            name = prefix + file.relative_to(folder.parent).as_posix()
+            modules[name] = source
+            files[name] = file
+            match = _PACKAGE.search(source)
+            package = match.group(1) if match else None
+            if is_test:
+                continue
+            if package is None or not package.startswith(RULES_PACKAGE + "."):
+                _refuse_stray_requirement(file, source, package)
+                continue
+            requirements.append(_requirement(package, source, file, name))
     if not requirements:
         raise InputError(root, "no policy declares a requirement (package dr.rules.*)")
     ids = [requirement.id for requirement in requirements]
     duplicates = sorted({rid for rid in ids if ids.count(rid) > 1})
     if duplicates:
         raise InputError(root, f"requirement declared twice: {', '.join(duplicates)}")
-    return PolicySet(modules, sorted(requirements, key=lambda r: r.id), root)
+    drill_file = root / DRILL_CATALOGUE
+    drills = load_drill_catalogue(drill_file) if drill_file.is_file() else {}
+    clash = sorted(set(drills) & set(ids))
+    if clash:
+        raise InputError(drill_file, f"{', '.join(clash)} also declared by a policy")
+    return PolicySet(
+        modules,
+        sorted(requirements, key=lambda r: r.id),
+        root,
+        files,
+        drills,
+        drill_file if drill_file.is_file() else None,
+    )
+
+
+def control_ids(controls: Sequence[ControlMapping]) -> dict[str, list[str]]:
+    ids: dict[str, list[str]] = {}
+    for mapping in controls:
+        own = ids.setdefault(mapping.framework, [])
+        if mapping.control not in own:
+            own.append(mapping.control)
+    return ids
+
+
+def load_drill_catalogue(path: Path) -> dict[str, DrillRequirement]:
+    """``policies/drills.yaml``: each drill requirement's criterion and control mapping."""
+    try:
+        document = yaml.safe_load(_read(path))
+    except yaml.YAMLError as error:
+        raise InputError(path, f"not valid YAML: {' '.join(str(error).split())}") from None
+    entries = document.get("requirements") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise InputError(path, "expected `requirements:` with a list of {id, description, controls}")
+    found: dict[str, DrillRequirement] = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise InputError(path, f"every requirement needs an id, got {entry!r}")
+        rid = entry["id"]
+        unknown = sorted(set(entry) - {"id", "description", "controls"})
+        if unknown:
+            raise InputError(path, f"{rid}: unknown key(s) {', '.join(unknown)}")
+        if rid in found:
+            raise InputError(path, f"requirement declared twice: {rid}")
+        description = " ".join(str(entry.get("description") or "").split())
+        found[rid] = DrillRequirement(rid, description, _controls(entry.get("controls"), path, rid))
+    return found
+
+
+def _controls(raw: Any, file: Path, rid: str) -> tuple[ControlMapping, ...]:
+    """The graded mappings; anything else stops the check (a mapping must say how and why)."""
+    if raw is None:
+        return ()
+    shape = "a list of {framework, control, grade: satisfies|supports, why}"
+    if not isinstance(raw, list):
+        raise InputError(file, f"{rid}: controls must be {shape}")
+    mappings = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"framework", "control", "grade", "why"}:
+            raise InputError(file, f"{rid}: controls must be {shape}, got {item!r}")
+        framework, control, grade, why = (
+            str(item[key]).strip() for key in ("framework", "control", "grade", "why")
+        )
+        if framework not in FRAMEWORKS:
+            raise InputError(
+                file, f"{rid}: unknown framework {framework!r} (one of {', '.join(FRAMEWORKS)})"
+            )
+        if grade not in GRADES:
+            raise InputError(file, f"{rid}: {control}: grade must be satisfies or supports")
+        if not control or not why:
+            raise InputError(file, f"{rid}: every control mapping needs a control and a why")
+        mappings.append(ControlMapping(framework, control, grade, " ".join(why.split())))
+    keys = [(m.framework, m.control) for m in mappings]
+    twice = sorted({f"{f} {c}" for f, c in keys if keys.count((f, c)) > 1})
+    if twice:
+        raise InputError(file, f"{rid}: control mapped twice: {', '.join(twice)}")
+    return tuple(mappings)
+
+
+def _observes(raw: Any, file: Path, rid: str) -> Observes:
+    """``{resource type: [attribute path, ...]}``: what the report shows per resource."""
+    if raw is None:
+        return {}
+    valid = isinstance(raw, dict) and all(
+        isinstance(paths, list) and all(isinstance(p, str) and p for p in paths)
+        for paths in raw.values()
+    )
+    if not valid:
+        raise InputError(file, f"{rid}: observes must map resource types to attribute paths")
+    return {str(kind): tuple(paths) for kind, paths in raw.items()}
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(file, f"not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+    except OSError as error:
+        raise InputError(file, f"cannot read: {error.strerror}") from None
+
+
+def _refuse_stray_requirement(file: Path, source: str, package: str | None) -> None:
+    """A requirement declared outside the rules namespace would silently never be decided."""
+    metadata = package_metadata(source, file) or {}
+    custom = metadata.get("custom") or {}
+    if isinstance(custom, dict) and "id" in custom:
+        raise InputError(
+            file,
+            f"declares requirement {custom['id']} but its package {package or '(none)'} is "
+            f"outside {RULES_PACKAGE}: it would never be evaluated; "
+            f"fix it to package {RULES_PACKAGE}.<name>",
+        )
 
 
 def _requirement(package: str, source: str, file: Path, policy: str) -> Requirement:
@@ -121,7 +289,8 @@ def _requirement(package: str, source: str, file: Path, policy: str) -> Requirem
         package=package,
         file=file,
         policy=policy,
-        controls={k: [str(c) for c in v] for k, v in (custom.get("controls") or {}).items()},
+        controls=_controls(custom.get("controls"), file, str(custom["id"])),
         severity=str(custom.get("severity", "high")),
         remediation=" ".join(str(custom.get("remediation", "")).split()),
+        observes=_observes(custom.get("observes"), file, str(custom["id"])),
     )

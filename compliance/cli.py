@@ -2,17 +2,22 @@
 
 Exit codes: 0 compliant, 1 a requirement is violated (or a feature
 scenario failed), 2 bad input (with a one-line reason naming the file on
-stderr).
+stderr), 130 interrupted. No traceback reaches the user: an unexpected
+error prints one line and where its details were written.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import time
+import traceback
+from collections import Counter
 from pathlib import Path
 
+from compliance import cache
 from compliance.catalogue import POLICY_ROOT
 from compliance.drills import command as drill_command
 from compliance.environment import temporary_environment
@@ -25,9 +30,12 @@ from compliance.reports import writer
 from compliance.reports.json_report import check_document
 from compliance.reports.living_doc import write_living_doc
 from compliance.runner import CheckOptions, run_check
-from compliance.synth import REPO_ROOT, synthesize
+from compliance.synth import SynthResult, synthesize_app
 
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+# More findings than this for one requirement are folded into counts per
+# resource type in the text output (the full list stays in JSON and reports).
+FOLD_AFTER = 10
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,8 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    synth = commands.add_parser("synth", help="synthesize this project's app to cdktf.out/")
-    synth.add_argument("--outdir", type=Path, default=REPO_ROOT / "cdktf.out")
+    synth = commands.add_parser("synth", help="synthesize a CDKTF app (its cdktf.json's output)")
+    _app_option(synth)
+    synth.add_argument("--outdir", type=Path, default=None, help="default: cdktf.json's output")
 
     check = commands.add_parser("check", help="check a cdktf.out folder or a *.tf.json file")
     check.add_argument("path", type=Path)
@@ -47,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
         "--source",
         type=Path,
         default=None,
-        help="the app's Python source for DR-SCH-03 (default: the output's dr-source.json, "
-        "else this repository's infrastructure/ for a cdktf.out folder)",
+        help="the app's Python source for DR-SCH-03 (default: the app whose cdktf.json is "
+        "beside or above PATH, and its [tool.dr-compliance] source)",
     )
     source.add_argument(
         "--no-source", action="store_true", help="scan no source: DR-SCH-03 is not applicable"
@@ -56,12 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     _policy_options(check)
 
     mutants = commands.add_parser("mutants", help="run the mutation catalogue, print kill rate")
+    _app_option(mutants)
     _policy_options(mutants)
 
     run = commands.add_parser(
         "run", help="main job: synth, check, run the features, write every report to reports/"
     )
-    run.add_argument("--report-dir", type=Path, default=REPO_ROOT / "reports")
+    _app_option(run)
+    run.add_argument("--report-dir", type=Path, default=Path("reports"))
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.add_argument(
         "--input", type=Path, default=None, help="check this synthesized output instead of synth"
@@ -75,13 +86,26 @@ def _parser() -> argparse.ArgumentParser:
     docs = commands.add_parser(
         "docs", help="render the features with each requirement's current status"
     )
-    docs.add_argument("--report-dir", type=Path, default=REPO_ROOT / "reports")
+    _app_option(docs)
+    docs.add_argument("--report-dir", type=Path, default=Path("reports"))
     docs.add_argument(
         "--input", type=Path, default=None, help="check this synthesized output instead of synth"
     )
     _policy_options(docs)
     drill_command.add_parser(commands)
     return parser
+
+
+def _app_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--app", type=Path, default=Path("."), help="the CDKTF app folder (its cdktf.json)"
+    )
+
+
+def _synth(args: argparse.Namespace, outdir: Path | None = None) -> SynthResult:
+    report_dir = getattr(args, "report_dir", None)
+    exclude = [report_dir.resolve()] if report_dir is not None else []
+    return synthesize_app(args.app, outdir, exclude=exclude)
 
 
 def _policy_options(parser: argparse.ArgumentParser) -> None:
@@ -108,9 +132,14 @@ def render_text(evaluation: Evaluation) -> str:
             f"{status.value.upper():15} {result.requirement.id}  {result.requirement.title}"
             f"  ({len(result.evaluated)} evaluated)"
         )
+        lines += [f"    note: {note}" for note in result.notes]
+        if len(result.findings) > FOLD_AFTER:
+            lines += _folded(result.findings)
+            continue
         for finding in result.findings:
             mark = "waived" if finding.waiver else "finding"
             lines.append(f"    {mark}: {finding.stack}/{finding.address}: {finding.message}")
+    lines += [f"note: {note}" for note in evaluation.notes]
     summary = evaluation.summary()
     lines.append(
         f"{summary[Status.PASSED.value]} passed, {summary[Status.FAILED.value]} failed, "
@@ -119,6 +148,19 @@ def render_text(evaluation: Evaluation) -> str:
         f"({summary['resources']} resources)"
     )
     return "\n".join(lines)
+
+
+def _folded(findings: list) -> list[str]:  # type: ignore[type-arg]
+    """Counts per resource type, for a requirement with many findings."""
+    open_counts = Counter(
+        f.address.removeprefix("data.").split(".")[0] for f in findings if not f.waiver
+    )
+    waived = sum(1 for f in findings if f.waiver)
+    lines = [f"    {count} finding(s) on {type_}" for type_, count in sorted(open_counts.items())]
+    if waived:
+        lines.append(f"    {waived} waived finding(s)")
+    lines.append(f"    ({len(findings)} findings in all: --format json lists each)")
+    return lines
 
 
 def _emit(evaluation: Evaluation, output_format: str) -> int:
@@ -158,7 +200,7 @@ def _screenshot(report_dir: Path) -> None:
 def _main_job(args: argparse.Namespace) -> int:
     """Synthesize and evaluate; run the features; write every report from both."""
     report_dir = args.report_dir.resolve()
-    source = args.input if args.input is not None else synthesize().outdir
+    source = args.input if args.input is not None else _synth(args).outdir
     evaluation = run_check(source, _options(args))
     report_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -168,7 +210,7 @@ def _main_job(args: argparse.Namespace) -> int:
         notes.append("the features were not run (--no-features)")
     else:
         with temporary_environment({"DR_REPORT_DIR": str(report_dir)}):
-            features_code = run_features(report_dir, cache_dir=REPO_ROOT / ".cache" / "synth")
+            features_code = run_features(report_dir, cache_dir=cache.cache_folder("synth"))
     written = writer.write_reports(
         evaluation,
         report_dir,
@@ -194,7 +236,7 @@ def _main_job(args: argparse.Namespace) -> int:
 def _docs(args: argparse.Namespace) -> int:
     """The living documentation alone, with the current status of each requirement."""
     report_dir = args.report_dir.resolve()
-    source = args.input if args.input is not None else synthesize().outdir
+    source = args.input if args.input is not None else _synth(args).outdir
     evaluation = run_check(source, _options(args))
     cucumber = report_dir / writer.CUCUMBER
     notes = [] if cucumber.is_file() else ["no cucumber.json: run the main job for results"]
@@ -213,22 +255,47 @@ def _docs(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "synth":
-            result = synthesize(outdir=args.outdir)
-            origin = "cache" if result.from_cache else "app"
-            print(f"synthesized {result.outdir} from {origin} in {result.seconds:.1f} s")
-            return EXIT_OK
-        if args.command == "mutants":
-            outcomes = run_catalogue(synthesize().outdir, _options(args))
-            print(render_mutants(outcomes))
-            return EXIT_OK if outcomes and all(o.killed for o in outcomes) else EXIT_VIOLATION
-        if args.command == "check":
-            return _emit(run_check(args.path, _options(args)), args.format)
-        if args.command == "docs":
-            return _docs(args)
-        if args.command == "drill":
-            return drill_command.run(args)
-        return _main_job(args)
+        return _dispatch(args)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # the one top-level handler: no traceback reaches the user
+        where = _write_crash(error)
+        print(
+            f"error: unexpected {type(error).__name__}: {' '.join(str(error).split())[:300]} "
+            f"(details in {where})",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "synth":
+        result = _synth(args, outdir=args.outdir)
+        origin = "cache" if result.from_cache else "app"
+        print(f"synthesized {result.outdir} from {origin} in {result.seconds:.1f} s")
+        return EXIT_OK
+    if args.command == "mutants":
+        outcomes = run_catalogue(_synth(args).outdir, _options(args))
+        print(render_mutants(outcomes))
+        return EXIT_OK if outcomes and all(o.killed for o in outcomes) else EXIT_VIOLATION
+    if args.command == "check":
+        return _emit(run_check(args.path, _options(args)), args.format)
+    if args.command == "docs":
+        return _docs(args)
+    if args.command == "drill":
+        return drill_command.run(args)
+    return _main_job(args)
+
+
+def _write_crash(error: BaseException) -> Path:
+    """The traceback of an unexpected error, in the user's cache folder."""
+    folder = cache.cache_folder("crashes")
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"crash-{stamp}.txt"
+    path.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    return path

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from compliance.catalogue import RULES_PACKAGE, PolicySet, Requirement
 from compliance.engines import PolicyEngine
 from compliance.errors import InputError
 from compliance.model import Model
+from compliance.model.document import build_input
 from compliance.waivers import Waiver, match_waiver
 
 
@@ -50,6 +52,11 @@ class RequirementResult:
     requirement: Requirement
     findings: list[Finding] = field(default_factory=list)
     evaluated: list[str] = field(default_factory=list)
+    # What a policy publishes beside its verdict (DR-RTO-01's per-stage budget).
+    details: dict[str, Any] = field(default_factory=dict)
+    # Why the verdict is what it is when that is not in the findings
+    # (e.g. why a requirement is not applicable).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> Status:
@@ -69,6 +76,14 @@ class Evaluation:
     policies: PolicySet
     engine_version: str
     results: list[RequirementResult]
+    # Run-level notes: waivers that matched nothing, where the app was found...
+    notes: list[str] = field(default_factory=list)
+    # For the evidence manifest: the files read besides the model and the policies
+    # (role -> path), when the check started, and the settings and facts it judged with.
+    inputs: dict[str, Path] = field(default_factory=dict)
+    started_at: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def findings(self) -> list[Finding]:
@@ -102,21 +117,39 @@ def evaluate(
 ) -> Evaluation:
     """Load the policies into ``engine``, run the rule tree once, sort out verdicts."""
     engine.load(policies.modules, data)
-    tree = engine.evaluate(RULES_PACKAGE, model.to_input()) or {}
+    tree = engine.evaluate(RULES_PACKAGE, build_input(model)) or {}
     paths = {
         (resource.stack, resource.address): resource.construct_path
         for resource in model.resources()
     }
     results = []
     for requirement in policies.requirements:
-        node = _subtree(tree, requirement.package)
+        node = _decision(tree, requirement)
         findings = [
             _finding(raw, requirement, paths, waivers or []) for raw in node.get("deny", [])
         ]
         findings.sort(key=lambda f: (f.stack, f.address, f.message))
         evaluated = sorted(str(subject) for subject in node.get("evaluated", []))
-        results.append(RequirementResult(requirement, findings, evaluated))
+        details = {name: node[name] for name in PUBLISHED if name in node}
+        results.append(RequirementResult(requirement, findings, evaluated, details))
     return Evaluation(model, policies, engine.version(), results)
+
+
+# Rules a policy may publish beside deny/evaluated, carried into the reports.
+PUBLISHED = ("budget",)
+
+
+def _decision(tree: dict[str, Any], requirement: Requirement) -> dict[str, Any]:
+    """The requirement's package in the decision tree; a package that decides nothing is bad input."""
+    node = _subtree(tree, requirement.package)
+    if "deny" not in node or "evaluated" not in node:
+        missing = [name for name in ("deny", "evaluated") if name not in node]
+        raise InputError(
+            requirement.file,
+            f"{requirement.id} ({requirement.package}) decides nothing: no "
+            f"{' and no '.join(missing)} rule was evaluated; every requirement needs both",
+        )
+    return node
 
 
 def _subtree(tree: dict[str, Any], package: str) -> dict[str, Any]:

@@ -15,8 +15,10 @@ from pathlib import Path
 from compliance.catalogue import POLICY_ROOT, load_policies
 from compliance.engines.opa_local import LocalOpaEngine
 from compliance.errors import InputError
+from compliance.model.testing import normalise
 from compliance.settings import load_settings
 
+NORMALISE = "harness.normalise"
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 _TEST_RULE = re.compile(r"^(test_\w+)\s+if\b", re.MULTILINE)
 
@@ -63,8 +65,11 @@ def run(root: Path = POLICY_ROOT) -> tuple[list[RegoOutcome], float]:
     """
     policies = load_policies(root, include_tests=True)
     engine = LocalOpaEngine()
+    # Tests state their input as raw blocks; the model code a real check uses
+    # turns them into the normalised input (compliance.model.testing).
+    engine.register(NORMALISE, normalise)
     try:
-        engine.load(policies.modules, {"settings": load_settings(root / "settings.yaml")})
+        engine.load(policies.modules, {"settings": load_settings(root / "settings.yaml").as_data()})
         outcomes: list[RegoOutcome] = []
         covered: dict[str, set[int]] = {}
         uncovered: dict[str, set[int]] = {}

@@ -1,17 +1,26 @@
-"""One check, start to finish: model, facts, policies, waivers, engine, verdicts."""
+"""One check, start to finish: model, the app that made it, facts, policies, waivers, verdicts.
+
+What the harness knows about an app it learns from the app
+(``compliance.app_config``): its ``cdktf.json`` beside or above the checked
+output, and the ``[tool.dr-compliance]`` section of its ``pyproject.toml``
+(source folders, settings, waivers, extra policy folders). Explicit options
+win over what the app says; the harness's own defaults come last.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from compliance.app_config import AppConfig, discover
 from compliance.catalogue import POLICY_ROOT, load_policies
 from compliance.engines import PolicyEngine, default_engine
 from compliance.evaluation import Evaluation, evaluate
 from compliance.facts import compute_facts
 from compliance.model import load_model
 from compliance.settings import load_settings
-from compliance.waivers import load_waivers
+from compliance.waivers import load_waivers, unmatched_waivers
 
 
 @dataclass(frozen=True)
@@ -19,14 +28,10 @@ class CheckOptions:
     policy_root: Path = POLICY_ROOT
     waivers: Path | None = None
     settings: Path | None = None
-    # The app source DR-SCH-03 scans: None finds it (compliance.source_scan.source_root);
+    # The app source DR-SCH-03 scans: None finds it from the app's cdktf.json;
     # scan_source=False scans none (--no-source).
     source: Path | None = None
     scan_source: bool = True
-
-    @property
-    def waivers_file(self) -> Path:
-        return self.waivers or self.policy_root / "waivers.yaml"
 
     @property
     def settings_file(self) -> Path:
@@ -38,13 +43,53 @@ def run_check(
 ) -> Evaluation:
     """Evaluate every requirement against the synthesized output at ``path``."""
     options = options or CheckOptions()
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     model = load_model(path)
-    policies = load_policies(options.policy_root)
-    facts = compute_facts(model, source=options.source, scan_source=options.scan_source)
-    data = {"settings": load_settings(options.settings_file), "facts": facts}
-    waivers = load_waivers(options.waivers_file)
+    app = discover(Path(path))
+    policies = load_policies(options.policy_root, extra=app.policies)
+    settings = load_settings(
+        options.settings_file,
+        None if options.settings else app.settings_overrides,
+        overrides_from=str(app.pyproject) if app.pyproject else "settings overrides",
+    )
+    waivers_file, explicit = _waivers_file(options, app)
+    waivers = load_waivers(
+        waivers_file,
+        policies.by_id(),
+        max_days=settings.waiver_max_days,
+        missing_ok=not explicit,  # only the harness's default file may be absent
+    )
+    facts = compute_facts(model, app, source=options.source, scan_source=options.scan_source)
+    data = {"settings": settings.as_data(), "facts": facts}
     engine = engine or default_engine()
     try:
-        return evaluate(model, policies, engine, data=data, waivers=waivers)
+        evaluation = evaluate(model, policies, engine, data=data, waivers=waivers)
     finally:
         engine.close()
+    present = {(r.stack, r.address) for r in model.resources()}
+    present |= {(d.stack, d.address) for s in model.stacks for d in s.data_sources()}
+    findings = {(f.requirement, f.stack, f.address) for f in evaluation.findings}
+    evaluation.notes += [u.message for u in unmatched_waivers(waivers, present, findings)]
+    if app.found:
+        evaluation.notes.append(f"app: {app.cdktf_json}")
+    evaluation.inputs = _inputs(options, app, waivers_file)
+    evaluation.started_at, evaluation.settings, evaluation.facts = started, data["settings"], facts
+    return evaluation
+
+
+def _inputs(options: CheckOptions, app: AppConfig, waivers_file: Path) -> dict[str, Path]:
+    """The files besides the model and policies whose content decided a verdict."""
+    inputs = {"settings": options.settings_file}
+    if options.settings is None and app.settings_overrides and app.pyproject is not None:
+        inputs["settings overrides"] = app.pyproject
+    if waivers_file.is_file():
+        inputs["waivers"] = waivers_file
+    return inputs
+
+
+def _waivers_file(options: CheckOptions, app: AppConfig) -> tuple[Path, bool]:
+    if options.waivers is not None:
+        return options.waivers, True
+    if app.waivers is not None:
+        return app.waivers, True
+    return options.policy_root / "waivers.yaml", False

@@ -11,32 +11,30 @@ resource config and nested-block struct lists its properties with an
 structs a list block), and each property's docs carry the exact Terraform
 name (``.../docs/resources/dynamodb_table#region_name DynamodbTable#region_name``).
 
-Reading the assembly takes seconds, so the derived schema is cached as JSON
-under ``<repo>/.cache/schema/provider-aws-<version>.json``, keyed by the
-assembly's version and a fingerprint of the tgz (path and size), each type's
-schema kept as a JSON string decoded on first use, and the loaded schema is
-kept in memory for the life of the process.
+Reading the assembly takes seconds and ~650 MB, so the derived schema is
+cached as JSON in the user's cache folder (:mod:`compliance.cache`, kind
+``schema``), keyed by content: the package version, the SHA-256 of the
+assembly file and the document's format. Not by the interpreter or the path:
+every environment with the same provider package (tox's, a user's venv)
+shares one entry. Each type's schema is kept as a JSON string decoded on
+first use, and the loaded schema is kept in memory for the life of the process.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
-import os
 import re
 import tarfile
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from compliance import cache as content_cache
 from compliance.errors import InputError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CACHE_DIR = REPO_ROOT / ".cache" / "schema"
 PACKAGE = "cdktf_cdktf_provider_aws"
 DISTRIBUTION = "cdktf-cdktf-provider-aws"
 PINNED = "21.22.1"  # requirements.txt; named in the error when the package is missing
@@ -65,10 +63,22 @@ class Assembly:
 
     @property
     def fingerprint(self) -> str:
-        """What the cache is keyed by besides the version: the tgz's path and size."""
+        """SHA-256 of the assembly's bytes: what the cache is keyed by, with the version."""
         resolved = self.path.resolve()
-        text = f"{resolved}\0{resolved.stat().st_size}"
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        found = resolved.stat()
+        return _file_digest(resolved, found.st_size, found.st_mtime_ns, found.st_ino)
+
+    @property
+    def cache_key(self) -> str:
+        """The cache entry's name: content only, so every interpreter finds the same one."""
+        return f"provider-aws-{self.version}-{self.fingerprint[:32]}-f{FORMAT}.json"
+
+
+@cache
+def _file_digest(path: Path, size: int, mtime_ns: int, inode: int) -> str:
+    """Hashed once per process and file state (~30 ms for the 37 MB assembly)."""
+    del size, mtime_ns, inode  # part of the memo key only: a replaced file is hashed again
+    return content_cache.digest_of_file(path)
 
 
 def locate_assembly(package: str = PACKAGE) -> Assembly:
@@ -256,7 +266,6 @@ def derive(assembly: Assembly) -> dict[str, Any]:
         "format": FORMAT,
         "bindings_version": document.get("version", assembly.version),
         "provider_version": provider_version,
-        "assembly": str(assembly.path),
         "fingerprint": assembly.fingerprint,
         **schema,
         "classes": dict(sorted(deriver.classes.items())),
@@ -342,56 +351,58 @@ def _is_encoded(table: Mapping[str, Any]) -> bool:
     return any(isinstance(value, str) for value in table.values())
 
 
-def cache_file(assembly: Assembly, cache_dir: Path = CACHE_DIR) -> Path:
-    return cache_dir / f"provider-aws-{assembly.version}.json"
+def cache_file(assembly: Assembly, cache_dir: Path | None = None) -> Path:
+    """Where the derived schema of ``assembly`` is cached (default: the user cache)."""
+    folder = cache_dir or content_cache.cache_folder("schema")
+    return folder / assembly.cache_key
 
 
-def load_schema(assembly: Assembly | None = None, cache_dir: Path = CACHE_DIR) -> ProviderSchema:
+def load_schema(assembly: Assembly | None = None, cache_dir: Path | None = None) -> ProviderSchema:
     """The derived schema: from memory, else the JSON cache, else the assembly (seconds)."""
     assembly = assembly or locate_assembly()
-    return _load(assembly.path, assembly.version, assembly.fingerprint, cache_dir)
+    folder = Path(cache_dir or content_cache.cache_folder("schema")).resolve()
+    return _load(assembly.path, assembly.version, assembly.fingerprint, folder)
 
 
 @cache
 def _load(path: Path, version: str, fingerprint: str, cache_dir: Path) -> ProviderSchema:
     assembly = Assembly(path, version)
-    target = cache_file(assembly, cache_dir)
-    cached = _read_cache(target)
-    if cached and cached.get("format") == FORMAT and cached.get("fingerprint") == fingerprint:
+    store = content_cache.Store(cache_dir)
+    store.sweep()  # a killed run's half-written file, once it is old (one listing: cheap)
+    key = assembly.cache_key
+    cached = _read_cache(store.path(key), fingerprint)
+    if cached is not None:
         return ProviderSchema.from_document(cached)
-    derived = derive(assembly)
-    encoded = {
-        key: (
-            {name: json.dumps(entry, separators=(",", ":")) for name, entry in value.items()}
-            if key in _TABLES
-            else value
-        )
-        for key, value in derived.items()
-    }
-    _write_atomically(target, encoded)
+    # One derivation at a time per assembly: a parallel run waits, then reads this one's.
+    with store.writing(key):
+        cached = _read_cache(store.path(key), fingerprint)
+        if cached is not None:
+            return ProviderSchema.from_document(cached)
+        derived = derive(assembly)
+        encoded = {
+            name: (
+                {type_: json.dumps(entry, separators=(",", ":")) for type_, entry in value.items()}
+                if name in _TABLES
+                else value
+            )
+            for name, value in derived.items()
+        }
+        text = json.dumps(encoded, separators=(",", ":"), sort_keys=True)
+        store.write_bytes(key, text.encode("utf-8"))
     return ProviderSchema.from_document(derived)
 
 
-def _read_cache(path: Path) -> dict[str, Any] | None:
+def _read_cache(path: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The cached document if it is whole and of this assembly and format, else None."""
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None  # absent or unreadable: derive again
-    return loaded if isinstance(loaded, dict) else None
-
-
-def _write_atomically(path: Path, document: dict[str, Any]) -> None:
-    """Write beside the target, then rename: parallel runs never read half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, scratch = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(document, out, separators=(",", ":"), sort_keys=True)
-        os.chmod(scratch, 0o644)
-        os.replace(scratch, path)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
+    if not isinstance(loaded, dict):
+        return None
+    if loaded.get("format") != FORMAT or loaded.get("fingerprint") != fingerprint:
+        return None
+    return loaded
 
 
 # --- Facts for the engine --------------------------------------------------------------------

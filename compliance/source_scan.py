@@ -11,80 +11,69 @@ The schema tells a block from a map attribute: ``dimensions={...}``,
 ``variables={...}`` and ``tags={...}`` are maps, not blocks, and are never
 flagged.
 
-Which source belongs to a checked output: see :func:`source_root`.
+Which source: the checked app's own (:class:`compliance.app_config.AppConfig`:
+its folder, or the ``source`` its ``pyproject.toml`` lists), or the folder
+given with ``--source``; none with ``--no-source`` or when no app is found,
+and then ``note`` says why.
 """
 
 from __future__ import annotations
 
 import ast
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compliance.app_files import AppFiles
 from compliance.errors import InputError
-from compliance.model import Model
 from compliance.schema import PACKAGE, load_schema
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = REPO_ROOT / "infrastructure"
-# A synthesized folder may name the source it came from (relative to the folder or absolute):
-# {"source": "<folder of the app's Python source>"}.
-MARKER = "dr-source.json"
-_SKIP = {"__pycache__"}
 _MAX_RESOLVE = 4  # how many name-to-assignment hops a value is followed
 
 
-def source_root(model: Model, explicit: Path | None = None, enabled: bool = True) -> Path | None:
-    """The app source that produced ``model``, or None when there is none to judge.
-
-    In order: nothing when scanning is turned off (``--no-source``); the folder
-    given (``--source DIR``); the folder a ``dr-source.json`` in the
-    synthesized folder names; this repository's ``infrastructure/`` for a
-    ``cdktf.out`` folder (one with ``manifest.json``: this harness checks this
-    project's synth); nothing for a single ``*.tf.json`` file or a folder of
-    them (foreign output whose source is not here).
-    """
-    if not enabled:
-        return None
-    if explicit is not None:
-        return _existing_folder(Path(explicit), "--source")
-    folder = model.source if model.source.is_dir() else None
-    if folder is not None and (folder / MARKER).is_file():
-        marker = folder / MARKER
-        try:
-            named = json.loads(marker.read_text(encoding="utf-8"))["source"]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise InputError(marker, f'expected {{"source": "<folder>"}}: {error}') from None
-        return _existing_folder(folder / str(named), str(marker))
-    if folder is not None and model.manifest is not None:
-        return DEFAULT_SOURCE
-    return None
-
-
-def _existing_folder(path: Path, named_by: str) -> Path:
-    if not path.is_dir():
-        raise InputError(path, f"source folder named by {named_by} does not exist")
-    return path.resolve()
-
-
-def source_facts(root: Path | None) -> dict[str, Any]:
-    """The facts DR-SCH-03 judges; ``files`` empty (NOT_APPLICABLE) when no source.
+def source_facts(
+    files: AppFiles, *, explicit: Path | None = None, enabled: bool = True
+) -> dict[str, Any]:
+    """The facts DR-SCH-03 judges; ``files`` empty (NOT_APPLICABLE) and a ``note`` when none.
 
     A scan is kept for the life of the process while no file changes: the
     mutation run checks dozens of copies against the same source.
     """
-    if root is None:
-        return {"root": None, "files_scanned": 0, "files": [], "violations": [], "unresolved": []}
-    signature = tuple((str(path), *_stamp(path)) for path in python_files(root))
-    key = (str(root), signature)
+    roots, note = _roots(files, explicit, enabled)
+    found: dict[Path, str] = {}
+    for root in roots:
+        for path in files.walk(root):
+            if path.suffix == ".py":
+                found.setdefault(path, files.relative(path, root.parent))
+    if roots and not found:
+        shown = ", ".join(files.relative(root, root.parent) or "." for root in roots)
+        note = f"no Python file in the app's source ({shown}): DR-SCH-03 has nothing to judge"
+    paths = sorted(found.items(), key=lambda item: item[1])
+    key = tuple((str(path), name, *_stamp(path)) for path, name in paths)
     if key not in _SCANS:
-        _SCANS[key] = scan(root)
-    return _SCANS[key]
+        _SCANS[key] = scan(paths)
+    return {
+        **_SCANS[key],
+        "roots": [files.relative(root, root.parent) or "." for root in roots],
+        "note": note,
+    }
 
 
-_SCANS: dict[tuple[str, tuple[tuple[str, int, int], ...]], dict[str, Any]] = {}
+_SCANS: dict[tuple[tuple[str, str, int, int], ...], dict[str, Any]] = {}
+
+
+def _roots(files: AppFiles, explicit: Path | None, enabled: bool) -> tuple[list[Path], str | None]:
+    """The folders and files to scan, or none and why."""
+    if not enabled:
+        return [], "source scanning was turned off (--no-source): DR-SCH-03 is not judged"
+    if explicit is not None:
+        if not explicit.exists():
+            raise InputError(explicit, "the source folder named by --source does not exist")
+        return [explicit.resolve()], None
+    if not files.app.found:
+        return [], f"{files.app.note}: DR-SCH-03 cannot judge the source of this output"
+    return files.app.source_roots(), None
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -92,31 +81,24 @@ def _stamp(path: Path) -> tuple[int, int]:
     return stat.st_mtime_ns, stat.st_size
 
 
-def python_files(root: Path) -> list[Path]:
-    return sorted(
-        path for path in root.rglob("*.py") if path.is_file() and not _SKIP.intersection(path.parts)
-    )
-
-
-def scan(root: Path, classes: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Scan every ``*.py`` under ``root``; paths are reported relative to its parent."""
+def scan(
+    files: Sequence[tuple[Path, str]], classes: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Scan each ``(path, name to report it by)``."""
     if classes is None:
         schema = load_schema()
         classes, block_names = schema.classes, set(schema.block_keywords)
     else:
         block_names = {kw for name in classes for kw in classes[name]["blocks"]}
-    files = python_files(root)
     violations: list[dict[str, Any]] = []
     unresolved: list[dict[str, Any]] = []
-    for path in files:
-        relative = path.relative_to(root.parent).as_posix()
-        found = scan_file(path, relative, classes, block_names)
+    for path, name in files:
+        found = scan_file(path, name, classes, block_names)
         violations += found.violations
         unresolved += found.unresolved
     return {
-        "root": str(root),
         "files_scanned": len(files),
-        "files": [path.relative_to(root.parent).as_posix() for path in files],
+        "files": [name for _, name in files],
         "violations": violations,
         "unresolved": unresolved,
     }

@@ -1,86 +1,216 @@
-"""Waivers: accepted exceptions that stay visible in every report.
+"""Waivers: approved, bounded exceptions that stay visible in every report.
 
-A waiver names one requirement, stack and address, with a reason, an owner
-and an expiry date. An expired or malformed waiver is an error, not a silent
-pass: an exception nobody renews must come back to someone's desk.
+A waiver names one requirement of the catalogue, one stack and address, why
+the risk is accepted, who owns it and who (someone else) approved it, the
+ticket that records the decision, the risk level, and an expiry no further
+away than the organisation allows (setting ``waiver_max_days``). Anything else
+stops the check with exit 2: an exception nobody approved, or one that never
+comes back to someone's desk, is not an exception but a hole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from compliance.config_file import (
+    Loc,
+    NonBlank,
+    at,
+    load_yaml,
+    nearest_line,
+    validation_failure,
+)
 from compliance.errors import InputError
 
-_FIELDS = ("requirement", "stack", "address", "reason", "owner", "expires")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@dataclass(frozen=True)
-class Waiver:
-    requirement: str
-    stack: str
-    address: str
-    reason: str
-    owner: str
-    expires: dt.date
+def _date(value: Any) -> Any:
+    # YAML dates arrive as text (compliance.config_file keeps them so): parse them here.
+    if isinstance(value, str):
+        if not _DATE.fullmatch(value):
+            raise ValueError("should be a date written YYYY-MM-DD")
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a real date") from None
+    return value
+
+
+_FIXES = {
+    "requirement": "a requirement ID of the catalogue, e.g. DR-IAM-01",
+    "stack": "the stack of the finding, e.g. secondary",
+    "address": "the resource address of the finding, e.g. aws_iam_role.failover",
+    "reason": "why the risk is accepted and what would end the exception",
+    "owner": "the team or person who answers for the risk",
+    "approved_by": "the reviewer who accepted the risk (not the owner)",
+    "ticket": "the ticket that records the decision, e.g. OPS-123",
+    "risk": "low, medium or high",
+    "expires": "a date YYYY-MM-DD, not in the past and within waiver_max_days",
+    "compensating_control": "what limits the risk meanwhile (optional)",
+}
+
+
+class Waiver(BaseModel):
+    """One accepted exception, checked against the catalogue, today and the maximum duration.
+
+    Validate with ``context={"requirements": ids, "today": date, "max_days": n}``
+    (what :func:`load_waivers` passes); without a context only types are checked.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    requirement: NonBlank
+    stack: NonBlank
+    address: NonBlank
+    reason: NonBlank
+    owner: NonBlank
+    approved_by: NonBlank
+    ticket: NonBlank
+    risk: Literal["low", "medium", "high"]
+    expires: Annotated[dt.date, BeforeValidator(_date)]
+    compensating_control: NonBlank | None = None
+    # Where the waiver is written (``file:line``), for messages about it.
+    _origin: str = PrivateAttr(default="")
+
+    @property
+    def origin(self) -> str:
+        return self._origin
+
+    @field_validator("requirement")
+    @classmethod
+    def _in_catalogue(cls, value: str, info: ValidationInfo) -> str:
+        known = sorted((info.context or {}).get("requirements") or ())
+        if known and value not in known:
+            close = difflib.get_close_matches(value, known, n=1, cutoff=0.8)
+            guess = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"names no requirement of the catalogue{guess}")
+        return value
+
+    @field_validator("expires")
+    @classmethod
+    def _bounded(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        context = info.context or {}
+        today, max_days = context.get("today"), context.get("max_days")
+        if today is not None and value < today:
+            raise ValueError(f"is in the past (today is {today}): renew the waiver or remove it")
+        if today is not None and max_days is not None:
+            limit = today + dt.timedelta(days=max_days)
+            if value > limit:
+                raise ValueError(
+                    f"is more than waiver_max_days ({max_days}) away: {limit} at the latest"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _approved_by_someone_else(self) -> Waiver:
+        if self.approved_by.strip().casefold() == self.owner.strip().casefold():
+            raise ValueError(
+                f"is approved by its own owner ({self.owner}): a reviewer other than "
+                "the owner must approve it"
+            )
+        return self
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "requirement": self.requirement,
-            "stack": self.stack,
-            "address": self.address,
-            "reason": self.reason,
-            "owner": self.owner,
-            "expires": self.expires.isoformat(),
-        }
+        return self.model_dump(mode="json")
 
 
-def load_waivers(path: Path, *, today: dt.date | None = None) -> list[Waiver]:
-    """Read ``waivers.yaml``; a missing file means no waivers."""
-    if not path.exists():
+def load_waivers(
+    path: Path,
+    requirements: Iterable[str],
+    *,
+    max_days: int = 90,
+    today: dt.date | None = None,
+    missing_ok: bool = False,
+) -> list[Waiver]:
+    """Read a waivers file (``waivers: [...]``) and check every waiver.
+
+    ``requirements`` are the catalogue's IDs (a ``PolicySet.by_id()`` dict
+    will do). ``missing_ok`` is for the default file only: a path the user
+    gave must exist. Two waivers of one finding are an error.
+    """
+    if missing_ok and not path.exists():
         return []
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise InputError(path, f"not valid YAML: {' '.join(str(error).split())}") from None
-    entries = document.get("waivers", []) if isinstance(document, dict) else None
+    document, lines = load_yaml(path, "waivers file")
+    if document is None:
+        return []
+    if not isinstance(document, dict) or set(document) - {"waivers"}:
+        raise InputError(
+            at(path, 1), "expected only a top-level 'waivers:' list; fix: see policies/waivers.yaml"
+        )
+    entries = document.get("waivers")
+    entries = [] if entries is None else entries
     if not isinstance(entries, list):
-        raise InputError(path, "expected a top-level 'waivers:' list")
-    today = today or dt.date.today()
-    return [_waiver(path, index, entry, today) for index, entry in enumerate(entries)]
+        raise InputError(
+            at(path, lines.get(("waivers",))),
+            "'waivers:' should be a list of waivers; fix: start each waiver with '- '",
+        )
+    context = {
+        "requirements": set(requirements),
+        "today": today or dt.date.today(),
+        "max_days": max_days,
+    }
+    waivers = [_waiver(path, lines, index, entry, context) for index, entry in enumerate(entries)]
+    _no_duplicates(path, waivers)
+    return waivers
 
 
-def _waiver(path: Path, index: int, entry: Any, today: dt.date) -> Waiver:
+def _waiver(
+    path: Path, lines: dict[Loc, int], index: int, entry: Any, context: dict[str, Any]
+) -> Waiver:
     where = f"waiver #{index + 1}"
     if not isinstance(entry, dict):
-        raise InputError(path, f"{where} must be a mapping")
-    missing = [name for name in _FIELDS if not entry.get(name)]
-    if missing:
-        raise InputError(path, f"{where} lacks {', '.join(missing)}")
-    expires = entry["expires"]
-    if isinstance(expires, str):
-        try:
-            expires = dt.date.fromisoformat(expires)
-        except ValueError:
-            raise InputError(path, f"{where} expires is not a YYYY-MM-DD date") from None
-    if not isinstance(expires, dt.date):
-        raise InputError(path, f"{where} expires is not a YYYY-MM-DD date")
-    if expires < today:
         raise InputError(
-            path, f"{where} ({entry['requirement']} {entry['address']}) expired on {expires}"
+            at(path, lines.get(("waivers", index))),
+            f"{where} should be a mapping of field: value; fix: see policies/waivers.yaml",
         )
-    return Waiver(
-        requirement=str(entry["requirement"]),
-        stack=str(entry["stack"]),
-        address=str(entry["address"]),
-        reason=str(entry["reason"]),
-        owner=str(entry["owner"]),
-        expires=expires,
-    )
+
+    def name(loc: Loc) -> str:
+        return f"{where} {loc[0]}" if loc else where
+
+    try:
+        waiver = Waiver.model_validate(entry, context=context)
+    except ValidationError as error:
+        raise validation_failure(
+            error,
+            locate=lambda loc: at(path, nearest_line(lines, ("waivers", index, *loc))),
+            name=name,
+            fixes=_FIXES,
+            known=Waiver.model_fields,
+        ) from None
+    waiver._origin = at(path, lines.get(("waivers", index)))
+    return waiver
+
+
+def _no_duplicates(path: Path, waivers: list[Waiver]) -> None:
+    seen: dict[tuple[str, str, str], Waiver] = {}
+    for waiver in waivers:
+        key = (waiver.requirement, waiver.stack, waiver.address)
+        if key in seen:
+            raise InputError(
+                waiver.origin or path,
+                f"a second waiver of {' '.join(key)} (the first is at {seen[key].origin}); "
+                "fix: keep one",
+            )
+        seen[key] = waiver
 
 
 def match_waiver(
@@ -94,3 +224,50 @@ def match_waiver(
         ),
         None,
     )
+
+
+@dataclass(frozen=True)
+class UnmatchedWaiver:
+    """A waiver that waived nothing in this run, and why, in one line."""
+
+    waiver: Waiver
+    message: str
+
+
+def unmatched_waivers(
+    waivers: Iterable[Waiver],
+    resources: Collection[tuple[str, str]],
+    findings: Collection[tuple[str, str, str]] | None = None,
+) -> list[UnmatchedWaiver]:
+    """The waivers that matched nothing in the checked input.
+
+    ``resources`` holds the ``(stack, address)`` of every resource (and data
+    source) in the input; ``findings``, when given, the ``(requirement, stack,
+    address)`` of every finding, so a waiver whose resource exists but whose
+    finding no longer occurs is reported too.
+    """
+    present = set(resources)
+    stacks_of: dict[str, list[str]] = defaultdict(list)
+    for stack, address in sorted(present):
+        stacks_of[address].append(stack)
+    found = set(findings) if findings is not None else None
+    unmatched = []
+    for waiver in waivers:
+        label = f"{waiver.origin + ': ' if waiver.origin else ''}waiver of {waiver.requirement}"
+        if (waiver.stack, waiver.address) not in present:
+            elsewhere = stacks_of.get(waiver.address)
+            hint = f" (it is in stack {', '.join(elsewhere)})" if elsewhere else ""
+            message = (
+                f"{label} matched nothing: the checked input has no {waiver.address} in stack "
+                f"{waiver.stack}{hint}; fix: correct its stack and address, or remove it"
+            )
+        elif found is not None and (waiver.requirement, waiver.stack, waiver.address) not in found:
+            message = (
+                f"{label} matched nothing: {waiver.stack}/{waiver.address} has no "
+                f"{waiver.requirement} finding; fix: remove the waiver, the finding it "
+                "accepted no longer occurs"
+            )
+        else:
+            continue
+        unmatched.append(UnmatchedWaiver(waiver, message))
+    return unmatched

@@ -13,14 +13,14 @@ Feature: Encryption of data at rest and in transit
   Background:
     Given the DR stacks as synthesized from this repository
 
-  @DR-ENC-01 @nist:SC-28 @nist:SC-12 @soc2:CC6.1 @iso27001:A.8.24
+  @DR-ENC-01
   Scenario: Every data store uses a rotating customer-managed key of its own region
     When requirement DR-ENC-01 is evaluated
     Then the requirement is met with no finding
     And at least 10 resources were evaluated
 
-  @DR-ENC-01 @nist:SC-28 @nist:SC-12 @soc2:CC6.1 @iso27001:A.8.24
-  Scenario Outline: A store that is not protected as required is reported
+  @DR-ENC-01
+  Scenario Outline: Detects: a store that is not protected as required
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-ENC-01 is evaluated
     Then the requirement fails and names the changed resource
@@ -33,14 +33,14 @@ Feature: Encryption of data at rest and in transit
       | key rotation off                             |
       | log group without a key                      |
 
-  @DR-ENC-02 @nist:SC-12 @nist:AC-6 @soc2:CC6.1 @iso27001:A.8.24
+  @DR-ENC-02
   Scenario: Every key keeps a recovery window and no key policy opens the key to everyone
     When requirement DR-ENC-02 is evaluated
     Then the requirement is met with no finding
     And at least 3 resources were evaluated
 
-  @DR-ENC-02 @nist:SC-12 @nist:AC-6 @soc2:CC6.1 @iso27001:A.8.24
-  Scenario Outline: A key that can vanish quickly or that anyone may use is reported
+  @DR-ENC-02
+  Scenario Outline: Detects: a key that can vanish quickly or that anyone may use
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-ENC-02 is evaluated
     Then the requirement fails and names the changed resource
@@ -51,14 +51,14 @@ Feature: Encryption of data at rest and in transit
       | key policy grants kms:* to everyone         |
       | key policy written as JSON open to everyone |
 
-  @DR-ENC-03 @nist:IA-5 @nist:IA-5(7) @nist:SC-28 @soc2:CC6.1 @iso27001:A.5.17 @iso27001:A.8.24
+  @DR-ENC-03
   Scenario: No password, key or token is written into the configuration
     When requirement DR-ENC-03 is evaluated
     Then the requirement is met with no finding
     And at least 60 resources were evaluated
 
-  @DR-ENC-03 @nist:IA-5 @nist:IA-5(7) @nist:SC-28 @soc2:CC6.1 @iso27001:A.5.17 @iso27001:A.8.24
-  Scenario Outline: A secret in the configuration, or a database password not managed by AWS, is reported
+  @DR-ENC-03
+  Scenario Outline: Detects: a secret in the configuration, or a database password not managed by AWS
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-ENC-03 is evaluated
     Then the requirement fails and names the changed resource
@@ -70,14 +70,14 @@ Feature: Encryption of data at rest and in transit
       | database password in a function environment   |
       | access key id in a function environment       |
 
-  @DR-ENC-04 @nist:SC-8 @nist:SC-8(1) @soc2:CC6.7 @iso27001:A.8.24
+  @DR-ENC-04
   Scenario: Health checks use HTTPS and every database forces TLS
     When requirement DR-ENC-04 is evaluated
     Then the requirement is met with no finding
     And at least 4 resources were evaluated
 
-  @DR-ENC-04 @nist:SC-8 @nist:SC-8(1) @soc2:CC6.7 @iso27001:A.8.24
-  Scenario Outline: A probe or a database connection that may travel unencrypted is reported
+  @DR-ENC-04
+  Scenario Outline: Detects: a probe or a database connection that may travel unencrypted
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-ENC-04 is evaluated
     Then the requirement fails and names the changed resource

@@ -15,14 +15,14 @@ Feature: Recovery time and recovery point objectives
   Background:
     Given the DR stacks as synthesized from this repository
 
-  @DR-RTO-01 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  @DR-RTO-01
   Scenario: Detection, DNS caching and promotion together fit the recovery time objective
     When requirement DR-RTO-01 is evaluated
     Then the requirement is met with no finding
     And at least 2 resources were evaluated
 
-  @DR-RTO-01 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
-  Scenario Outline: A slower failover timing than the RTO allows is reported
+  @DR-RTO-01
+  Scenario Outline: Detects: a slower failover timing than the RTO allows
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-RTO-01 is evaluated
     Then the requirement fails and names the changed resource
@@ -32,14 +32,14 @@ Feature: Recovery time and recovery point objectives
       | failover record TTL raised to 60 seconds    |
       | health check failure threshold raised to 5  |
 
-  @DR-RTO-02 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  @DR-RTO-02
   Scenario: The service name fails over between two health-checked regions
     When requirement DR-RTO-02 is evaluated
     Then the requirement is met with no finding
     And at least 4 resources were evaluated
 
-  @DR-RTO-02 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
-  Scenario Outline: A broken failover pair or a health check that probes the wrong thing is reported
+  @DR-RTO-02
+  Scenario Outline: Detects: a broken failover pair or a health check that probes the wrong thing
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-RTO-02 is evaluated
     Then the requirement fails and names the changed resource
@@ -50,14 +50,14 @@ Feature: Recovery time and recovery point objectives
       | health check probes the raw function URL    |
       | health check path changed to the site root  |
 
-  @DR-RTO-03 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  @DR-RTO-03
   Scenario: The primary's health alarm promotes the secondary database, with a grant limited to that database
     When requirement DR-RTO-03 is evaluated
     Then the requirement is met with no finding
     And at least 2 resources were evaluated
 
-  @DR-RTO-03 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
-  Scenario Outline: A promotion that would not start, or that may touch any database, is reported
+  @DR-RTO-03
+  Scenario Outline: Detects: a promotion that would not start, or that may touch any database
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-RTO-03 is evaluated
     Then the requirement fails and names the changed resource
@@ -68,14 +68,14 @@ Feature: Recovery time and recovery point objectives
       | failover role may promote any cluster       |
       | primary health alarm notifies nobody        |
 
-  @DR-RPO-01 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
+  @DR-RPO-01
   Scenario: The database and the table are replicated to the secondary region and backed up
     When requirement DR-RPO-01 is evaluated
     Then the requirement is met with no finding
     And at least 4 resources were evaluated
 
-  @DR-RPO-01 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
-  Scenario Outline: Data that is not replicated or cannot be restored to a point in time is reported
+  @DR-RPO-01
+  Scenario Outline: Detects: data that is not replicated or cannot be restored to a point in time
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-RPO-01 is evaluated
     Then the requirement fails and names the changed resource
@@ -88,14 +88,14 @@ Feature: Recovery time and recovery point objectives
       | Aurora backups kept 1 day                   |
       | secondary cluster leaves the global cluster |
 
-  @DR-RPO-02 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
+  @DR-RPO-02
   Scenario: Replication lag of the database and of the table is alarmed at the recovery point objective
     When requirement DR-RPO-02 is evaluated
     Then the requirement is met with no finding
     And at least 4 resources were evaluated
 
-  @DR-RPO-02 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
-  Scenario Outline: An alarm that is too lax or watches a metric that never arrives is reported
+  @DR-RPO-02
+  Scenario Outline: Detects: an alarm that is too lax or watches a metric that never arrives
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-RPO-02 is evaluated
     Then the requirement fails and names the changed resource
@@ -107,15 +107,15 @@ Feature: Recovery time and recovery point objectives
       | replication lag alarm watches the primary cluster    |
       | DynamoDB latency alarm on the wrong receiving region |
 
-  @DR-RTO-03 @nist:CP-2 @nist:CP-10 @nist:CP-4 @soc2:A1.2 @soc2:A1.3 @iso27001:A.5.30 @iso27001:A.8.14
+  @DR-RTO-03
   Scenario: A one-stack layout with an aliased provider per region meets the promotion requirement
     Given the example configuration "recovery_one_stack.tf.json" written by another team
     When requirement DR-RTO-03 is evaluated
     Then the requirement is met with no finding
     And at least 2 resources were evaluated
 
-  @DR-RPO-02 @nist:CP-9 @nist:CP-10 @nist:CP-6 @soc2:A1.2 @iso27001:A.8.13 @iso27001:A.8.14
-  Scenario: A one-stack layout without a replication-lag alarm in the secondary region is reported
+  @DR-RPO-02
+  Scenario: Detects: a one-stack layout without a replication-lag alarm in the secondary region
     Given the example configuration "references_one_stack.tf.json" written by another team
     When requirement DR-RPO-02 is evaluated
     Then the requirement fails with a finding on "aws_rds_cluster.west"

@@ -9,14 +9,14 @@ Feature: Resilience of the recovery copies and their inventory
   Background:
     Given the DR stacks as synthesized from this repository
 
-  @DR-RES-01 @nist:CP-9 @nist:SI-12 @nist:CM-3 @soc2:A1.2 @iso27001:A.8.13
+  @DR-RES-01
   Scenario: The databases and their replicas are protected from deletion and keep a final snapshot
     When requirement DR-RES-01 is evaluated
     Then the requirement is met with no finding
     And at least 4 resources were evaluated
 
-  @DR-RES-01 @nist:CP-9 @nist:SI-12 @nist:CM-3 @soc2:A1.2 @iso27001:A.8.13
-  Scenario Outline: A database that can be deleted, or deleted without a snapshot, is reported
+  @DR-RES-01
+  Scenario Outline: Detects: a database that can be deleted, or deleted without a snapshot
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-RES-01 is evaluated
     Then the requirement fails and names the changed resource
@@ -29,14 +29,14 @@ Feature: Resilience of the recovery copies and their inventory
       | table deletion protection off                    |
       | replica deletion protection off                  |
 
-  @DR-RES-02 @nist:CM-8 @nist:PM-5 @soc2:CC2.1 @iso27001:A.5.9
+  @DR-RES-02
   Scenario: Every taggable resource carries the required tags
     When requirement DR-RES-02 is evaluated
     Then the requirement is met with no finding
     And at least 40 resources were evaluated
 
-  @DR-RES-02 @nist:CM-8 @nist:PM-5 @soc2:CC2.1 @iso27001:A.5.9
-  Scenario Outline: A resource without a required tag is reported
+  @DR-RES-02
+  Scenario Outline: Detects: a resource without a required tag
     Given the change "<change>" is made to a copy of the stacks
     When requirement DR-RES-02 is evaluated
     Then the requirement fails and names the changed resource

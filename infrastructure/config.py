@@ -36,27 +36,114 @@ class Targets:
     rpo_seconds: int = 5
 
 
+# Route 53 accepts these values only (API reference, HealthCheckConfig).
+ROUTE53_REQUEST_INTERVALS = (10, 30)
+ROUTE53_FAILURE_THRESHOLDS = range(1, 11)
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+
+
 @dataclass(frozen=True)
 class HealthCheckKnobs:
-    """Route 53 failover timing.
+    """Route 53 failover timing: the DNS path of the recovery.
 
-    Detection takes ``request_interval * failure_threshold`` seconds, clients
-    keep the old answer up to ``record_ttl`` seconds, and the database needs
-    ``promotion_allowance`` seconds to promote: the sum must fit the RTO.
+    Route 53 marks the primary unhealthy after ``request_interval *
+    failure_threshold`` seconds and clients keep the old answer up to
+    ``record_ttl`` seconds. Whether that, and the promotion path, fit the RTO
+    is judged by the harness (DR-RTO-01) with its own allowances from
+    ``policies/settings.yaml``; the design only declares its timings.
     """
 
     request_interval: int = 10
     failure_threshold: int = 2
     record_ttl: int = 5
-    promotion_allowance: int = 30
     path: str = "/health"
 
-    def budget_seconds(self) -> int:
-        return (
-            self.request_interval * self.failure_threshold
-            + self.record_ttl
-            + self.promotion_allowance
-        )
+    def detection_seconds(self) -> int:
+        return self.request_interval * self.failure_threshold
+
+    def __post_init__(self) -> None:
+        if self.request_interval not in ROUTE53_REQUEST_INTERVALS:
+            raise ValueError(f"request_interval must be one of {ROUTE53_REQUEST_INTERVALS}")
+        if self.failure_threshold not in ROUTE53_FAILURE_THRESHOLDS:
+            raise ValueError("failure_threshold must be between 1 and 10")
+        if self.record_ttl < 0:
+            raise ValueError("record_ttl must not be negative")
+
+
+@dataclass(frozen=True)
+class WatchdogKnobs:
+    """The promotion trigger: a scheduled function that probes the primary.
+
+    EventBridge starts the failover function every ``rate_minutes`` (one
+    minute is the finest a schedule allows); each invocation probes the
+    primary's health endpoint every ``probe_interval_seconds`` and promotes
+    after ``failure_threshold`` consecutive failures, so detection takes
+    ``probe_interval_seconds * failure_threshold``. Each invocation watches
+    one schedule period plus one detection time plus ``start_slack_seconds``,
+    so consecutive invocations overlap: a run of failures that starts at the
+    end of one invocation is still counted whole by the next, and a late
+    schedule start is absorbed.
+    """
+
+    rate_minutes: int = 1
+    probe_interval_seconds: int = 5
+    failure_threshold: int = 3
+    probe_timeout_seconds: int = 2
+    start_slack_seconds: int = 5
+    # Kept free at the end of an invocation for describe + failover calls.
+    promotion_reserve_seconds: int = 15
+
+    def detection_seconds(self) -> int:
+        return self.probe_interval_seconds * self.failure_threshold
+
+    @property
+    def schedule_expression(self) -> str:
+        unit = "minute" if self.rate_minutes == 1 else "minutes"
+        return f"rate({self.rate_minutes} {unit})"
+
+    @property
+    def watch_seconds(self) -> int:
+        return self.rate_minutes * 60 + self.detection_seconds() + self.start_slack_seconds
+
+    @property
+    def function_timeout_seconds(self) -> int:
+        """Watch window, the last probe's timeout and the promotion calls."""
+        return self.watch_seconds + self.probe_timeout_seconds + self.promotion_reserve_seconds
+
+    def __post_init__(self) -> None:
+        if self.rate_minutes < 1:
+            raise ValueError("rate_minutes must be at least 1 (EventBridge's finest schedule)")
+        if self.probe_interval_seconds < 1 or self.failure_threshold < 1:
+            raise ValueError("probe_interval_seconds and failure_threshold must be at least 1")
+        if not 0 < self.probe_timeout_seconds < self.probe_interval_seconds:
+            # A probe that may outlast the interval would stretch the cadence.
+            raise ValueError("probe_timeout_seconds must be positive and below the interval")
+        if self.function_timeout_seconds > LAMBDA_MAX_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"the watch window needs a {self.function_timeout_seconds} s function timeout, "
+                f"over Lambda's {LAMBDA_MAX_TIMEOUT_SECONDS} s"
+            )
+
+
+@dataclass(frozen=True)
+class ReplicationAlarmKnobs:
+    """Replication lag alarms (Aurora and DynamoDB), in the metrics' milliseconds.
+
+    AWS publishes both metrics at one-minute standard resolution, so 60 s is
+    the shortest period an alarm can have and one datapoint the fewest it
+    can need. The threshold is where lag stops being normal: AWS describes
+    both replications as typically under one second.
+    """
+
+    threshold_ms: int = 1000
+    period_seconds: int = 60
+    datapoints_to_alarm: int = 1
+
+    def __post_init__(self) -> None:
+        if self.period_seconds < 60 or self.period_seconds % 60:
+            raise ValueError("period_seconds must be a multiple of 60 (standard resolution)")
+        if self.threshold_ms <= 0 or self.datapoints_to_alarm < 1:
+            raise ValueError("threshold_ms and datapoints_to_alarm must be positive")
 
 
 @dataclass(frozen=True)
@@ -75,6 +162,8 @@ class DrConfig:
     global_region: str = "us-east-1"
     targets: Targets = field(default_factory=Targets)
     health_check: HealthCheckKnobs = field(default_factory=HealthCheckKnobs)
+    watchdog: WatchdogKnobs = field(default_factory=WatchdogKnobs)
+    replication_alarm: ReplicationAlarmKnobs = field(default_factory=ReplicationAlarmKnobs)
     aurora_engine_version: str = "15.4"
     aurora_instance_class: str = "db.r6g.large"
     aurora_instances_per_region: int = 2
@@ -105,8 +194,3 @@ class DrConfig:
             raise ValueError("primary and secondary regions must differ")
         if self.primary.vpc_cidr == self.secondary.vpc_cidr:
             raise ValueError("primary and secondary VPC ranges must not overlap")
-        if self.health_check.budget_seconds() > self.targets.rto_seconds:
-            raise ValueError(
-                f"health-check budget {self.health_check.budget_seconds()} s exceeds "
-                f"the RTO target {self.targets.rto_seconds} s"
-            )

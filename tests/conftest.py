@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from compliance.model import Model, load_model
-from compliance.synth import REPO_ROOT, SynthResult, synthesize
+from compliance.synth import REPO_ROOT, SynthResult, synthesize_app
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     # The main job points the features at the synth it just made.
     cache = Path(os.environ.get("DR_SYNTH_CACHE") or base / "cache")
-    return synthesize(REPO_ROOT, outdir=base / "cdktf.out", cache_dir=cache)
+    return synthesize_app(REPO_ROOT, outdir=base / "cdktf.out", cache_dir=cache)
 
 
 @pytest.fixture(scope="session")

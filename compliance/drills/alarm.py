@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from compliance.drills.interrupts import route_to_main_thread
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -108,6 +110,7 @@ class HealthAlarm(threading.Thread):
         self.stop_event = threading.Event()
 
     def run(self) -> None:
+        route_to_main_thread()
         failures = 0
         next_probe = time.monotonic()
         while not self.stop_event.is_set():

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from compliance.drills.interrupts import route_to_main_thread
+
 TYPE_A, TYPE_CNAME, TYPE_SOA = 1, 5, 6
 CLASS_IN = 1
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
@@ -247,6 +249,7 @@ class SequencedWriter(threading.Thread):
         return write
 
     def run(self) -> None:
+        route_to_main_thread()
         while not self.stop_event.is_set():
             started = time.monotonic()
             if not self.paused.is_set():

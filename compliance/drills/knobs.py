@@ -121,8 +121,14 @@ def _region_of_reference(model: Model, resource: Resource, value: Any) -> str | 
     return None
 
 
-def read_design(model: Model, settings: dict[str, Any]) -> Design:
-    """Knobs and names from the synthesized failover record pair, health checks and alarms."""
+def read_design(model: Model, settings: Any) -> Design:
+    """Knobs and names from the synthesized failover record pair, health checks and alarms.
+
+    ``settings``: the harness settings as a mapping, or the loaded settings
+    object (its ``as_data()`` is that mapping).
+    """
+    if hasattr(settings, "as_data"):
+        settings = settings.as_data()
     resources = model.resources()
     records = [r for r in resources if r.type == "aws_route53_record"]
 

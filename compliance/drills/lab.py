@@ -23,6 +23,7 @@ from compliance.drills.alarm import HealthAlarm
 from compliance.drills.client import CachingResolver, DnsError, SequencedWriter, query
 from compliance.drills.dns_lab import PowerDns, start_powerdns
 from compliance.drills.engines import Engines
+from compliance.drills.interrupts import route_to_main_thread
 from compliance.drills.knobs import Design
 from compliance.drills.postgres_lab import PostgresNode, start_pair
 from compliance.drills.processes import (
@@ -90,6 +91,7 @@ class DnsObserver(threading.Thread):
         self.stop_event = threading.Event()
 
     def run(self) -> None:
+        route_to_main_thread()
         last: tuple[str, ...] | None = None
         while not self.stop_event.is_set():
             try:

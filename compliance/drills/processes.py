@@ -5,15 +5,17 @@ gets its own session (so its process group can be killed whole, backends
 and all, and a terminal's Ctrl-C reaches only the harness, which then tears
 down in order). ``Supervisor`` registers every child and removes them, the
 temporary folder and leftover System V shared memory on exit: normal,
-exception, Ctrl-C (KeyboardInterrupt) and SIGTERM (turned into
-``DrillInterrupted``). Ports are bound by the children only, so they are
-free once the children are gone.
+exception, Ctrl-C and SIGTERM (both raised as ``DrillInterrupted``, see
+``interrupts``). Its release holds further signals, is idempotent and is
+retried until nothing is left. Ports are bound by the children only, so
+they are free once the children are gone. The lab folder's owner file
+(``ownership``) lets a later drill reclaim what a SIGKILLed one left.
 """
 
 from __future__ import annotations
 
 import atexit
-import ctypes
+import contextlib
 import os
 import pwd
 import shutil
@@ -23,22 +25,29 @@ import subprocess
 import tempfile
 import threading
 import time
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-IPC_RMID = 0
+from compliance.drills import interrupts, shared_memory
+from compliance.drills.interrupts import DrillInterrupted
+from compliance.drills.ownership import RUN_VARIABLE, OwnerRecord, Started, write_owner
+from compliance.drills.ownership import start_time as _start_time
 
-
-class DrillInterrupted(KeyboardInterrupt):
-    """SIGTERM arrived: unwind like Ctrl-C so every ``finally`` runs."""
+__all__ = ["DrillInterrupted", "Supervisor", "CleanupIncomplete", "release_all"]
 
 
 class ChildFailed(RuntimeError):
     """A child process exited or timed out where the drill needed it."""
+
+
+class CleanupIncomplete(RuntimeError):
+    """The release was retried until its deadline and something is still there."""
+
+    def __init__(self, root: Path, leftovers: list[str]) -> None:
+        self.root, self.leftovers = root, leftovers
+        super().__init__(f"lab {root} not fully released: {'; '.join(leftovers)}")
 
 
 @dataclass
@@ -95,17 +104,7 @@ def _group_exists(pgid: int) -> bool:
     return True
 
 
-def _start_time(pid: int) -> int | None:
-    """Start time of a live ``pid`` (tells a process from a later one reusing its id)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return None if fields[0] == "Z" else int(fields[19])  # a zombie has already died
-
-
-def _kill_snapshot(
+def kill_snapshot(
     snapshot: dict[int, int | None], sig: int = signal.SIGKILL, wait: float = 5.0
 ) -> None:
     """Signal every process of a snapshot that is still the same process; await SIGKILLs."""
@@ -176,26 +175,6 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def _remove_orphaned_shm(creators: set[int]) -> int:
-    """Remove System V segments a killed PostgreSQL left behind (creator gone, unattached).
-
-    PostgreSQL removes its small interlock segment on any orderly exit; a
-    SIGKILL (the region-loss drill) leaves it, so the supervisor does.
-    """
-    try:
-        lines = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
-    except OSError:
-        return 0
-    libc = ctypes.CDLL(None, use_errno=True)
-    removed = 0
-    for line in lines:
-        fields = line.split()
-        shmid, cpid, nattch = int(fields[1]), int(fields[4]), int(fields[6])
-        if cpid in creators and nattch == 0 and libc.shmctl(shmid, IPC_RMID, None) == 0:
-            removed += 1
-    return removed
-
-
 def reserve_port(addresses: Sequence[str], attempts: int = 50) -> int:
     """A TCP port free on every address now (regions share one service port)."""
     for _ in range(attempts):
@@ -256,32 +235,78 @@ def lab_base_dir(minimum_free: int = 1 << 30) -> str | None:
     return shm if roomy and os.access(shm, os.W_OK | os.X_OK) else None
 
 
-_LIVE: weakref.WeakSet[Supervisor] = weakref.WeakSet()
+def lab_base_dirs() -> list[Path]:
+    """Every place a lab may live (``lab_base_dir`` depends on free space at the time)."""
+    explicit = os.environ.get("DR_LAB_DIR")
+    if explicit:
+        return [Path(explicit)]
+    return [Path(folder) for folder in dict.fromkeys(["/dev/shm", tempfile.gettempdir()])]
+
+
+_OPEN: set[Supervisor] = set()  # strong references: forgotten only once released
+_OPEN_LOCK = threading.Lock()
+
+
+def release_all() -> list[str]:
+    """Close every supervisor still open; what could not be released (empty: everything was).
+
+    The drill command calls this when interrupted, so a release that an
+    interruption cut short is finished before it says everything is gone.
+    """
+    with _OPEN_LOCK:
+        open_now = list(_OPEN)
+    for supervisor in open_now:
+        try:
+            supervisor.close()
+        except (KeyboardInterrupt, Exception):  # noqa: BLE001 - judged by what is left below
+            pass
+    with _OPEN_LOCK:
+        still_open = list(_OPEN)
+    return [f"{s.root}: {'; '.join(s.leftovers()) or 'release unfinished'}" for s in still_open]
 
 
 @atexit.register
 def _close_all() -> None:  # pragma: no cover - last resort when a caller forgot close()
-    for supervisor in list(_LIVE):
-        supervisor.close()
+    release_all()
 
 
 class Supervisor:
     """Registry of one drill's children and its temporary folder.
 
-    Use as a context manager; ``close()`` is idempotent and is also run at
-    interpreter exit for any supervisor still open.
+    Use as a context manager; ``close()`` is idempotent, retried until
+    nothing is left, and is also run at interpreter exit for any supervisor
+    still open.
     """
 
-    def __init__(self, prefix: str = "dr-drill-", grace_seconds: float = 3.0) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=lab_base_dir()))
-        self.root.chmod(0o755)  # service accounts (postgres, pdns) must traverse it
+    def __init__(
+        self,
+        prefix: str = "dr-drill-",
+        grace_seconds: float = 3.0,
+        release_timeout: float = 60.0,
+    ) -> None:
         self.grace_seconds = grace_seconds
+        self.release_timeout = release_timeout
         self.children: list[Child] = []
-        self.closed = False
+        self.closed = False  # no child starts from here on
+        self.released = False  # every process, segment and the folder are gone
+        self.errors: list[BaseException] = []  # what went wrong on the way (kept, retried)
         self._lock = threading.Lock()
+        self._release_lock = threading.RLock()
         self._creators: set[int] = set()
-        self._previous_sigterm: Any = None
-        _LIVE.add(self)
+        self._seen: dict[int, int | None] = {}  # every process of the lab seen while releasing
+        self._stop_sent = False
+        self._signals: contextlib.AbstractContextManager[None] | None = None
+        self.owner = OwnerRecord.for_this_process()
+        with interrupts.held():  # never a folder nobody tracks
+            self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=lab_base_dir()))
+            self.root.chmod(0o755)  # service accounts (postgres, pdns) must traverse it
+            write_owner(self.root, self.owner)
+            with _OPEN_LOCK:
+                _OPEN.add(self)
+
+    @property
+    def run_id(self) -> str:
+        return self.owner.run_id
 
     # -- folders -----------------------------------------------------------
 
@@ -306,32 +331,42 @@ class Supervisor:
         stop_signal: int = signal.SIGTERM,
         stdout: int | IO[bytes] | None = None,
     ) -> Child:
-        """Start ``argv`` in its own session, logging to ``<root>/logs/<name>.log``."""
+        """Start ``argv`` in its own session, logging to ``<root>/logs/<name>.log``.
+
+        Recorded in the owner file before anything can interrupt us, and
+        marked with the run id in its environment for the instant before.
+        """
         if self.closed:
             raise ChildFailed(f"supervisor closed; not starting {name}")
+        if interrupts.masked_here():
+            raise ChildFailed(f"{name}: started from a thread that blocks SIGINT/SIGTERM")
         logs = self.folder("logs")
         log = logs / f"{name}.log"
-        handle = open(log, "ab")  # noqa: SIM115 - the child owns the descriptor from here
-        try:
-            popen = subprocess.Popen(
-                list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=handle if stdout is None else stdout,
-                stderr=handle,
-                env=dict(env) if env is not None else None,
-                cwd=cwd or self.root,
-                pass_fds=tuple(pass_fds),
-                start_new_session=True,
-                user=account.pw_uid if account else None,
-                group=account.pw_gid if account else None,
-                extra_groups=[] if account else None,
-            )
-        finally:
-            handle.close()
-        child = Child(name, popen, log, stop_signal)
-        with self._lock:
-            self.children.append(child)
-            self._creators.add(child.pid)
+        environment = {**(os.environ if env is None else env), RUN_VARIABLE: self.run_id}
+        with interrupts.held():
+            handle = open(log, "ab")  # noqa: SIM115 - the child owns the descriptor from here
+            try:
+                popen = subprocess.Popen(
+                    list(argv),
+                    stdin=subprocess.DEVNULL,
+                    stdout=handle if stdout is None else stdout,
+                    stderr=handle,
+                    env=environment,
+                    cwd=cwd or self.root,
+                    pass_fds=tuple(pass_fds),
+                    start_new_session=True,
+                    user=account.pw_uid if account else None,
+                    group=account.pw_gid if account else None,
+                    extra_groups=[] if account else None,
+                )
+            finally:
+                handle.close()
+            child = Child(name, popen, log, stop_signal)
+            with self._lock:
+                self.children.append(child)
+                self._creators.add(child.pid)
+                self.owner.processes.append(Started(name, child.pid, _start_time(child.pid)))
+                write_owner(self.root, self.owner)
         return child
 
     def run(
@@ -364,7 +399,7 @@ class Supervisor:
                 os.killpg(child.pgid, sig)
             except ProcessLookupError:
                 pass
-        _kill_snapshot(snapshot, sig)
+        kill_snapshot(snapshot, sig)
         if sig == signal.SIGKILL:
             self._reap(child, 5.0)
 
@@ -397,24 +432,62 @@ class Supervisor:
     # -- teardown ----------------------------------------------------------
 
     def close(self) -> None:
-        """Stop every child (all at once), free shared memory, remove the folder."""
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            children = list(reversed(self.children))
-        errors: list[BaseException] = []
-        masked = _block_interrupts()  # a second Ctrl-C waits until everything is released
-        try:
-            self._release(children, errors)
-        finally:
-            if masked:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)
-        if errors:
-            raise errors[0]
+        """Stop every child, free shared memory, remove the folder; until nothing is left.
 
-    def _release(self, children: list[Child], errors: list[BaseException]) -> None:
-        snapshots = [tree_snapshot(child.pid) for child in children if child.alive()]
+        Idempotent. Each pass is whole (any step may be repeated); a pass
+        that leaves something is followed by another until
+        ``release_timeout``. SIGINT/SIGTERM arriving meanwhile are held and
+        raised once everything is released; one that landed before the hold
+        began is kept and raised after the release as well. If something
+        cannot be released, ``CleanupIncomplete`` names it.
+        """
+        self.closed = True
+        interruption: KeyboardInterrupt | None = None
+        deadline = time.monotonic() + self.release_timeout
+        while not self.released:
+            try:
+                with interrupts.held():
+                    self._release_pass()
+                    if not self.released:  # what is left may need a moment (a dying process)
+                        time.sleep(0.1)
+            except KeyboardInterrupt as error:
+                interruption = interruption or error
+            except Exception as error:  # noqa: BLE001 - a pass that failed is retried
+                self.errors.append(error)
+            if not self.released and time.monotonic() >= deadline:
+                break
+        if interruption is not None:
+            raise interruption
+        if not self.released:
+            raise CleanupIncomplete(self.root, self.leftovers())
+
+    def _release_pass(self) -> None:
+        with self._release_lock:
+            if self.released:
+                return
+            with self._lock:
+                children = list(reversed(self.children))
+            for child in children:  # backends live in sessions of their own: remember them
+                if child.alive():
+                    self._seen.update(tree_snapshot(child.pid))
+            if not self._stop_sent:  # orderly first (all at once), only on the first pass
+                self._stop_sent = True
+                self._stop_all(children)
+            for child in children:  # what ignored its stop signal, and stragglers of each group
+                try:
+                    self.kill(child)
+                except Exception as error:  # noqa: BLE001 - keep releasing the rest
+                    self.errors.append(error)
+            kill_snapshot(self._seen)  # orphans an orderly stop left (own sessions, stopped)
+            self._sweep()
+            shared_memory.remove_orphans(self._creators, since=self.owner.created_at - 1)
+            shutil.rmtree(self.root, ignore_errors=True)
+            if not self.leftovers():
+                self.released = True
+                with _OPEN_LOCK:
+                    _OPEN.discard(self)
+
+    def _stop_all(self, children: list[Child]) -> None:
         for child in children:
             self._signal_leader(child)
         deadline = time.monotonic() + self.grace_seconds
@@ -423,17 +496,6 @@ class Supervisor:
                 child.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 pass
-        for child in children:  # what ignored its stop signal, and stragglers of each group
-            try:
-                self.kill(child)
-            except BaseException as error:  # keep releasing the rest, report after
-                errors.append(error)
-        for snapshot in snapshots:  # orphans an orderly stop left (own sessions, stopped)
-            _kill_snapshot(snapshot)
-        self._sweep()
-        _remove_orphaned_shm(self._creators)
-        shutil.rmtree(self.root, ignore_errors=True)
-        _LIVE.discard(self)
 
     def _sweep(self, timeout: float = 5.0) -> None:
         """Last resort: SIGKILL whatever still works inside the lab's folder."""
@@ -447,35 +509,44 @@ class Supervisor:
                     pass
             time.sleep(0.02)
 
+    def leftovers(self) -> list[str]:
+        """What of this lab still exists: checked on the system, not assumed."""
+        found = []
+        running = [child.name for child in self.children if child.alive()]
+        if running:
+            found.append(f"running children: {', '.join(running)}")
+        pids = {pid for child in self.children for pid in group_members(child.pgid)}
+        pids |= {
+            pid
+            for pid, started in self._seen.items()
+            if started is not None and _start_time(pid) == started
+        }
+        pids |= set(processes_in(self.root))
+        pids.discard(os.getpid())
+        if pids:
+            found.append(f"processes {sorted(pids)}")
+        segments = shared_memory.created_by(self._creators, since=self.owner.created_at - 1)
+        if segments:
+            found.append(f"shared memory segments {[s.shmid for s in segments]}")
+        if self.root.exists():
+            found.append(f"folder {self.root}")
+        return found
+
     def __enter__(self) -> Supervisor:
-        if threading.current_thread() is threading.main_thread():
-            self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupted)
+        self._signals = interrupts.handled(interrupts.default_signals())
+        self._signals.__enter__()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         try:
             self.close()
         finally:
-            if self._previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, self._previous_sigterm)
+            if self._signals is not None:
+                self._signals.__exit__(None, None, None)
+                self._signals = None
 
 
-_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
-
-
-def _block_interrupts() -> bool:
-    """Hold SIGINT/SIGTERM pending (main thread only: where Python runs handlers)."""
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
-    return True
-
-
-def _raise_interrupted(signum: int, frame: object) -> None:
-    raise DrillInterrupted(f"signal {signum}")
-
-
-@contextmanager
+@contextlib.contextmanager
 def supervised(prefix: str = "dr-drill-") -> Iterator[Supervisor]:
     with Supervisor(prefix) as supervisor:
         yield supervisor

@@ -25,10 +25,12 @@ from typing import Any
 
 from compliance.drills.client import lost_window
 from compliance.drills.engines import Engines, locate
+from compliance.drills.interrupts import held
 from compliance.drills.knobs import Design
 from compliance.drills.lab import STAND_INS, LocalLab, Region
 from compliance.drills.processes import Supervisor, processes_in
 from compliance.drills.promoter import switchover
+from compliance.drills.reclaim import reclaim_abandoned
 from compliance.drills.timeline import FAILURE_INJECTED, FIRST_WRITE, Timeline
 
 DEFAULT_SCALE = 0.2
@@ -299,6 +301,8 @@ def run_local(scenario_id: str, design: Design, options: DrillOptions) -> dict[s
     def progress(message: str) -> None:
         options.progress(f"{scenario_id} {message}")
 
+    for reclaimed in reclaim_abandoned():  # what a SIGKILLed drill left holds ports and memory
+        progress(reclaimed.describe())
     progress(f"{scenario.title}: building the lab (scale factor {options.scale_factor:g})")
     with Supervisor(prefix=f"dr-{scenario_id.lower()}-") as supervisor:
         lab = LocalLab(scaled, engines, supervisor, progress, options.write_period)
@@ -310,7 +314,8 @@ def run_local(scenario_id: str, design: Design, options: DrillOptions) -> dict[s
             lab.build()
             outcome = scenario.run(lab)
         finally:
-            lab.stop_traffic()
+            with held():  # the client and the alarm stop before their servers do
+                lab.stop_traffic()
     outcome.measurements["left_after_cleanup"] = {
         "processes": len(processes_in(supervisor.root)),
         "folder_exists": supervisor.root.exists(),

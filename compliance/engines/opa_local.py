@@ -30,6 +30,10 @@ class LocalOpaEngine:
             ) from None
         self._engine = OpaEngine()
 
+    def register(self, name: str, function: Any) -> None:
+        """Expose a Python function to Rego as a builtin (the Rego tests' ``harness.normalise``)."""
+        self._engine.register_function(name, function)
+
     def version(self) -> str:
         try:
             return f"OPA {_OPA_RELEASE} ({_DISTRIBUTION} {version(_DISTRIBUTION)})"

@@ -2,20 +2,26 @@
 
 They break the link between a function and its code the ways it breaks in
 practice: a path that only meant something where synth ran, a hash left over
-from another build, a zip whose bytes depend on when it was built.
+from another build, a zip whose bytes depend on when or where it was built,
+a zip left behind by a change of its source.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from compliance.facts import base64_sha256
 from compliance.mutations import Target, Workspace, mutant
-from infrastructure.lambda_package import zip_bytes_hash
 
 # A build that records when it ran: the date a non-reproducible zip would carry.
 _BUILD_TIME = (2025, 6, 30, 14, 5, 0)
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# This project's failover function source (a path the mutant copies; nothing is imported).
+_FAILOVER_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "failover"
 
 
 def _failover(ws: Workspace) -> tuple[Target, dict[str, Any]]:
@@ -81,12 +87,48 @@ def _absolute_path(ws: Workspace) -> Target:
 def _timestamped_zip(ws: Workspace) -> Target:
     target, values = _failover(ws)
     path = _asset(ws, "secondary", values)
+    _rezip(path, _BUILD_TIME, 0o644)
+    values["source_code_hash"] = base64_sha256(path.read_bytes())
+    return target
+
+
+@mutant(
+    "function zip with the build machine's permissions",
+    "DR-AST-02",
+    "the failover zip is rebuilt with group-writable 0664 entries, as a umask of 002 leaves "
+    "them (hash updated to match)",
+)
+def _umask_zip(ws: Workspace) -> Target:
+    target, values = _failover(ws)
+    path = _asset(ws, "secondary", values)
+    _rezip(path, _FIXED_TIME, 0o664)
+    values["source_code_hash"] = base64_sha256(path.read_bytes())
+    return target
+
+
+@mutant(
+    "function zip older than its source",
+    "DR-AST-02",
+    "the failover function's source changes after synth (the copy becomes an app of its own "
+    "holding lambda/failover, with one more line in handler.py): the zip is stale",
+)
+def _stale_zip(ws: Workspace) -> Target:
+    target, _ = _failover(ws)
+    source = ws.root / "lambda" / "failover"
+    shutil.copytree(_FAILOVER_SOURCE, source, ignore=shutil.ignore_patterns("__pycache__"))
+    with (source / "handler.py").open("a", encoding="utf-8") as handler:
+        handler.write("# changed after synth\n")
+    app = {"language": "python", "app": "python -m infrastructure.main", "output": "."}
+    (ws.root / "cdktf.json").write_text(json.dumps(app), encoding="utf-8")
+    return target
+
+
+def _rezip(path: Path, when: tuple[int, ...], mode: int) -> None:
+    """Write the zip again, entry by entry, with this timestamp and mode."""
     with zipfile.ZipFile(path) as archive:
         entries = [(info.filename, archive.read(info)) for info in archive.infolist()]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries:
-            info = zipfile.ZipInfo(name, _BUILD_TIME)
-            info.external_attr = 0o755 << 16
+            info = zipfile.ZipInfo(name, when)
+            info.external_attr = mode << 16
             archive.writestr(info, data)
-    values["source_code_hash"] = zip_bytes_hash(path.read_bytes())
-    return target

@@ -89,7 +89,8 @@ def _instances_one_zone(ws: Workspace) -> Target:
     "the primary DB subnet group drops its third subnet",
 )
 def _subnet_group_two_zones(ws: Workspace) -> Target:
-    target, values = ws.first("primary", "aws_db_subnet_group")
+    target, _ = ws.first("primary", "aws_rds_cluster")  # DR-HA-02 names the cluster
+    _, values = ws.first("primary", "aws_db_subnet_group")
     values["subnet_ids"] = values["subnet_ids"][:2]
     return target
 

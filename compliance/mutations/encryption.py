@@ -174,10 +174,12 @@ def _health_check_http(ws: Workspace) -> Target:
     "the secondary Aurora cluster parameter group sets rds.force_ssl to 0",
 )
 def _force_ssl_off(ws: Workspace) -> Target:
-    target, values = ws.first("secondary", "aws_rds_cluster_parameter_group")
+    _, values = ws.first("secondary", "aws_rds_cluster_parameter_group")
     for parameter in values["parameter"]:
         if parameter["name"] == "rds.force_ssl":
             parameter["value"] = "0"
+    # DR-ENC-04 names the cluster whose connections may travel unencrypted.
+    target, _ = ws.first("secondary", "aws_rds_cluster")
     return target
 
 

@@ -1,12 +1,12 @@
 """Mutants for the provider-schema requirements (DR-SCH-*).
 
 DR-SCH-01 and DR-SCH-02 judge the synthesized JSON, so their mutants break
-the copy like every other mutant. DR-SCH-03 judges the Python source, which
-a JSON copy does not hold: its mutant copies this repository's
+the copy like every other mutant. DR-SCH-03 judges the app's Python source,
+which a JSON copy does not hold: its mutant copies this repository's
 ``infrastructure/`` into the copied output, turns one typed struct into a
-plain dict there, and names that source in the output's ``dr-source.json``
-(the harness reads a synthesized folder's source from there; see
-``compliance.source_scan.source_root``).
+plain dict there, and writes a ``cdktf.json`` whose output folder is the copy
+itself, so the copy is an app of its own whose source the harness scans (see
+``compliance.app_config.discover``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import shutil
 from pathlib import Path
 
 from compliance.mutations import Target, Workspace, mutant
-from compliance.source_scan import DEFAULT_SOURCE, MARKER
+
+# This project's CDKTF source (a path the mutant copies; nothing is imported from it).
+PROJECT_SOURCE = Path(__file__).resolve().parents[2] / "infrastructure"
 
 
 @mutant(
@@ -119,14 +121,15 @@ GLOBAL_STACK = Path("stacks") / "global_stack.py"
     "the source builds the DynamoDB replica from a plain dict instead of DynamodbTableReplica",
 )
 def _replica_plain_dict(ws: Workspace) -> Target:
-    source = ws.root / "source" / DEFAULT_SOURCE.name
-    shutil.copytree(DEFAULT_SOURCE, source, ignore=shutil.ignore_patterns("__pycache__"))
+    source = ws.root / "source" / PROJECT_SOURCE.name
+    shutil.copytree(PROJECT_SOURCE, source, ignore=shutil.ignore_patterns("__pycache__"))
     file = source / GLOBAL_STACK
     text, line = struct_to_dict(file.read_text(encoding="utf-8"), "DynamodbTableReplica")
     file.write_text(text, encoding="utf-8")
-    marker = {"source": source.relative_to(ws.root).as_posix()}
-    (ws.root / MARKER).write_text(json.dumps(marker), encoding="utf-8")
-    return Target("source", f"{DEFAULT_SOURCE.name}/{GLOBAL_STACK.as_posix()}:{line}")
+    app = {"language": "python", "app": "python -m infrastructure.main", "output": "."}
+    (ws.root / "cdktf.json").write_text(json.dumps(app), encoding="utf-8")
+    relative = source.relative_to(ws.root).as_posix()
+    return Target("source", f"{relative}/{GLOBAL_STACK.as_posix()}:{line}")
 
 
 def struct_to_dict(text: str, struct: str) -> tuple[str, int]:

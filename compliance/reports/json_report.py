@@ -1,9 +1,9 @@
 """``compliance.json`` and the ``check --format json`` output.
 
-The report document is described by ``compliance.schema.json`` (its
-``schema_version`` changes whenever a consumer would need to). The check
-output is the evaluation alone: no time, no paths of this machine, so two
-engines (or two runs) can be compared by equality.
+The report document (``document.Report``, written by ``writer``) is described by
+``compliance.schema.json`` (its ``schema_version`` changes whenever a consumer would
+need to). The check output is the evaluation alone: no time, no paths of this
+machine, so two engines (or two runs) can be compared by equality.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from compliance.evaluation import Evaluation
+from compliance.reports.document import SCHEMA_VERSION
 
 SCHEMA_PATH = Path(__file__).with_name("compliance.schema.json")
-SCHEMA_VERSION = "1.0"
+__all__ = ["SCHEMA_PATH", "SCHEMA_VERSION", "check_document", "load_schema"]
 
 
 def load_schema() -> dict[str, Any]:
@@ -49,12 +50,3 @@ def check_document(evaluation: Evaluation) -> dict[str, Any]:
             for result in evaluation.results
         ],
     }
-
-
-def write_json(document: dict[str, Any], path: Path) -> Path:
-    """Write atomically: a CI step reading the file never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(f".{path.name}.tmp")
-    scratch.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    scratch.replace(path)
-    return path

@@ -14,7 +14,16 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from compliance.reports.json_report import SCHEMA_VERSION
+from compliance.reports.document import (
+    SCHEMA_VERSION,
+    Finding,
+    Location,
+    Report,
+    Requirement,
+    Summary,
+    Waiver,
+    to_json,
+)
 
 SARIF_VERSION = "2.1.0"
 TOOL_NAME = "dr-compliance-harness"
@@ -23,9 +32,9 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
 
-def render_sarif(document: dict[str, Any]) -> dict[str, Any]:
-    requirements = document["requirements"]
-    index = {requirement["id"]: i for i, requirement in enumerate(requirements)}
+def render_sarif(report: Report) -> dict[str, Any]:
+    requirements = report.requirements
+    index = {requirement.id: i for i, requirement in enumerate(requirements)}
     return {
         "version": SARIF_VERSION,
         "runs": [
@@ -33,15 +42,15 @@ def render_sarif(document: dict[str, Any]) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": TOOL_NAME,
-                        "version": document["provenance"]["harness_version"],
+                        "version": report.provenance.harness_version,
                         "rules": [_rule(requirement) for requirement in requirements],
                     }
                 },
-                "results": [_result(f, index) for f in document["findings"]],
+                "results": [_result(f, index) for f in report.findings],
                 "columnKind": "unicodeCodePoints",
                 "properties": {
-                    "provenance": document["provenance"],
-                    "summary": _summary(document["summary"]),
+                    "provenance": to_json(report.provenance),
+                    "summary": _summary(report.summary),
                     "report_schema_version": SCHEMA_VERSION,
                 },
             }
@@ -53,89 +62,87 @@ def level(severity: str) -> str:
     return LEVELS.get(severity, "warning")
 
 
-def _rule(requirement: dict[str, Any]) -> dict[str, Any]:
-    severity = requirement["severity"]
-    decided_by = (
-        f"policy {requirement['policy']}" if requirement["policy"] else "the failover drills"
-    )
-    tags = ["security", "dr-compliance", f"family:{requirement['family']}"]
-    tags += [f"{key}:{cid}" for key, ids in requirement["controls"].items() for cid in ids]
+def _rule(requirement: Requirement) -> dict[str, Any]:
+    severity = requirement.severity
+    decided_by = f"policy {requirement.policy}" if requirement.policy else "the failover drills"
+    tags = ["security", "dr-compliance", f"family:{requirement.family}"]
+    tags += [f"{m.framework}:{m.control}" for m in requirement.controls]
     return {
-        "id": requirement["id"],
-        "name": requirement["id"].replace("-", ""),
-        "shortDescription": {"text": requirement["title"]},
-        "fullDescription": {"text": requirement["description"] or requirement["title"]},
+        "id": requirement.id,
+        "name": requirement.id.replace("-", ""),
+        "shortDescription": {"text": requirement.title},
+        "fullDescription": {"text": requirement.description or requirement.title},
         "help": {
-            "text": f"{requirement['remediation']} (decided by {decided_by})",
-            "markdown": f"{requirement['remediation']}\n\nDecided by {decided_by}.",
+            "text": f"{requirement.remediation} (decided by {decided_by})",
+            "markdown": f"{requirement.remediation}\n\nDecided by {decided_by}.",
         },
         "defaultConfiguration": {"level": level(severity)},
         "properties": {
             "tags": list(dict.fromkeys(tags)),
             "security-severity": SECURITY_SEVERITY.get(severity, "5.5"),
             "severity": severity,
-            "controls": requirement["controls"],
-            "decided_by": requirement["decided_by"],
-            "policy": requirement["policy"],
-            "status": requirement["status"],
+            "controls": to_json(requirement.controls),
+            "decided_by": requirement.decided_by,
+            "policy": requirement.policy,
+            "status": requirement.status,
         },
     }
 
 
-def _result(finding: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
+def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     result: dict[str, Any] = {
-        "ruleId": finding["requirement"],
-        "ruleIndex": index[finding["requirement"]],
-        "level": level(finding["severity"]),
+        "ruleId": finding.requirement,
+        "ruleIndex": index[finding.requirement],
+        "level": level(finding.severity),
         "kind": "fail",
         "message": {"text": _message(finding)},
         "locations": [_location(finding)],
         # Stable across runs and line moves: code scanning tracks one alert per resource.
         "partialFingerprints": {
-            "drResource/v1": f"{finding['requirement']}|{finding['stack']}|{finding['address']}"
+            "drResource/v1": f"{finding.requirement}|{finding.stack}|{finding.address}"
         },
         "properties": {
-            "stack": finding["stack"],
-            "address": finding["address"],
-            "construct_path": finding["construct_path"],
+            "stack": finding.stack,
+            "address": finding.address,
+            "construct_path": finding.construct_path,
         },
     }
-    if finding["waiver"] is not None:
-        result["suppressions"] = [_suppression(finding["waiver"])]
+    if finding.waiver is not None:
+        result["suppressions"] = [_suppression(finding.waiver)]
     return result
 
 
-def _message(finding: dict[str, Any]) -> str:
-    where = f"{finding['stack']}/{finding['address']}"
-    if finding["construct_path"]:
-        where += f" (construct {finding['construct_path']})"
-    return f"{where}: {finding['message']}"
+def _message(finding: Finding) -> str:
+    where = f"{finding.stack}/{finding.address}"
+    if finding.construct_path:
+        where += f" (construct {finding.construct_path})"
+    return f"{where}: {finding.message}"
 
 
-def _location(finding: dict[str, Any]) -> dict[str, Any]:
+def _location(finding: Finding) -> dict[str, Any]:
     location: dict[str, Any] = {}
-    physical = _physical(finding["location"])
+    physical = _physical(finding.location)
     if physical is not None:
         location["physicalLocation"] = physical
     logical = [
         {
-            "name": finding["address"],
-            "fullyQualifiedName": f"{finding['stack']}/{finding['address']}",
+            "name": finding.address,
+            "fullyQualifiedName": f"{finding.stack}/{finding.address}",
             "kind": "resource",
         }
     ]
-    if finding["construct_path"]:
-        logical.append({"fullyQualifiedName": finding["construct_path"], "kind": "module"})
+    if finding.construct_path:
+        logical.append({"fullyQualifiedName": finding.construct_path, "kind": "module"})
     location["logicalLocations"] = logical
     return location
 
 
-def _physical(location: dict[str, Any] | None) -> dict[str, Any] | None:
+def _physical(location: Location | None) -> dict[str, Any] | None:
     if location is None:
         return None
-    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(location["file"])}}
-    if location["line"] is not None:
-        physical["region"] = {"startLine": location["line"]}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(location.file)}}
+    if location.line is not None:
+        physical["region"] = {"startLine": location.line}
     return physical
 
 
@@ -147,18 +154,19 @@ def artifact_uri(file: str) -> str:
     return quote(path.as_posix())
 
 
-def _suppression(waiver: dict[str, Any]) -> dict[str, Any]:
+def _suppression(waiver: Waiver) -> dict[str, Any]:
     return {
         "kind": "external",
         "status": "accepted",
         "justification": (
-            f"{waiver['reason']} (owner {waiver['owner']}, expires {waiver['expires']})"
+            f"{waiver.reason} (owner {waiver.owner}, approved by {waiver.approved_by}, "
+            f"ticket {waiver.ticket}, risk {waiver.risk}, expires {waiver.expires})"
         ),
     }
 
 
-def _summary(summary: dict[str, Any]) -> dict[str, Any]:
+def _summary(summary: Summary) -> dict[str, Any]:
     """The headline counts (the per-group tables stay in compliance.json)."""
     keys = ("compliant", "result", "requirements", "passed", "failed", "waived")
     keys += ("not_applicable", "not_run", "findings", "waived_findings", "resources")
-    return {key: summary[key] for key in keys}
+    return {key: getattr(summary, key) for key in keys}

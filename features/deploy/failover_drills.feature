@@ -19,7 +19,7 @@ Feature: Failover drills: a region is lost and recovery is measured
     Given the failover knobs of the DR stacks as synthesized from this repository
     And a local two-region deployment built from real engines
 
-  @deploy @DR-DEP-01 @nist:CP-4 @nist:CP-10 @soc2:A1.3 @iso27001:A.5.30
+  @deploy @DR-DEP-01
   Scenario: Losing the primary region keeps writes within the RTO and RPO targets
     When the primary region is lost, database and health endpoint at once
     Then the secondary region serves writes through the DNS name
@@ -28,7 +28,7 @@ Feature: Failover drills: a region is lost and recovery is measured
     And the drill's timeline is kept for the compliance report
     And nothing the drill started is left running
 
-  @deploy @DR-DEP-02 @nist:CP-4 @nist:CP-9 @soc2:A1.3 @iso27001:A.5.30
+  @deploy @DR-DEP-02
   Scenario: Replication lag before a region loss is the data that is lost
     When replication lag above the stacks' lag alarm threshold builds up and the primary region is then lost
     Then the window of lost acknowledged writes matches the injected lag
@@ -36,7 +36,7 @@ Feature: Failover drills: a region is lost and recovery is measured
     And the drill's timeline is kept for the compliance report
     And nothing the drill started is left running
 
-  @deploy @DR-DEP-03 @nist:CP-4 @nist:CP-10 @soc2:A1.3 @iso27001:A.5.29
+  @deploy @DR-DEP-03
   Scenario: A planned switchover loses no acknowledged write and keeps a replica
     When a planned switchover to the secondary region is made
     Then no acknowledged write is lost
@@ -44,7 +44,7 @@ Feature: Failover drills: a region is lost and recovery is measured
     And the drill's timeline is kept for the compliance report
     And nothing the drill started is left running
 
-  @deploy @DR-DEP-04 @nist:CP-4 @nist:CP-2 @soc2:A1.3 @iso27001:A.5.30
+  @deploy @DR-DEP-04
   Scenario: The measured RTO never exceeds the static RTO budget
     When the primary region is lost just after a passed health check
     Then the measured RTO is within the static budget of interval, failure threshold, TTL and promotion allowance

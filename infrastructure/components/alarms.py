@@ -7,6 +7,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from constructs import Construct
 
 from infrastructure.components.kms import RegionalKey
+from infrastructure.config import ReplicationAlarmKnobs
 
 
 class EncryptedTopic(Construct):
@@ -53,24 +54,19 @@ def aurora_replication_lag_alarm(
     *,
     name: str,
     cluster_identifier: str,
-    threshold_ms: int,
+    knobs: ReplicationAlarmKnobs,
     topic_arn: str,
 ) -> CloudwatchMetricAlarm:
     """Alarm on global replication lag, emitted by the secondary cluster in its region."""
-    return CloudwatchMetricAlarm(
+    return _lag_alarm(
         scope,
         id_,
-        alarm_name=name,
+        name=name,
         namespace="AWS/RDS",
         metric_name="AuroraGlobalDBReplicationLag",
         dimensions={"DBClusterIdentifier": cluster_identifier},
-        statistic="Maximum",
-        period=60,
-        evaluation_periods=1,
-        comparison_operator="GreaterThanThreshold",
-        threshold=threshold_ms,
-        treat_missing_data="breaching",
-        alarm_actions=[topic_arn],
+        knobs=knobs,
+        topic_arn=topic_arn,
     )
 
 
@@ -81,22 +77,52 @@ def dynamodb_replication_alarm(
     name: str,
     table_name: str,
     receiving_region: str,
-    threshold_ms: int,
+    knobs: ReplicationAlarmKnobs,
     topic_arn: str,
 ) -> CloudwatchMetricAlarm:
     """Alarm on DynamoDB global-table replication latency towards one replica region."""
+    return _lag_alarm(
+        scope,
+        id_,
+        name=name,
+        namespace="AWS/DynamoDB",
+        metric_name="ReplicationLatency",
+        dimensions={"TableName": table_name, "ReceivingRegion": receiving_region},
+        knobs=knobs,
+        topic_arn=topic_arn,
+    )
+
+
+def _lag_alarm(
+    scope: Construct,
+    id_: str,
+    *,
+    name: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, str],
+    knobs: ReplicationAlarmKnobs,
+    topic_arn: str,
+) -> CloudwatchMetricAlarm:
+    """A replication alarm that fires as early as CloudWatch allows.
+
+    When replication stalls, the lag grows a second per second: the writes at
+    risk when it fires are its threshold plus datapoints x period. Both
+    metrics come at one-minute resolution, so one 60 s datapoint is the floor.
+    """
     return CloudwatchMetricAlarm(
         scope,
         id_,
         alarm_name=name,
-        namespace="AWS/DynamoDB",
-        metric_name="ReplicationLatency",
-        dimensions={"TableName": table_name, "ReceivingRegion": receiving_region},
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dimensions,
         statistic="Maximum",
-        period=60,
-        evaluation_periods=1,
+        period=knobs.period_seconds,
+        evaluation_periods=knobs.datapoints_to_alarm,
+        datapoints_to_alarm=knobs.datapoints_to_alarm,
         comparison_operator="GreaterThanThreshold",
-        threshold=threshold_ms,
+        threshold=knobs.threshold_ms,
         treat_missing_data="breaching",
         alarm_actions=[topic_arn],
     )

@@ -35,7 +35,6 @@ from infrastructure.stacks.base import DrStack
 from infrastructure.stacks.regional import RegionalStack, primary_health_alarm_name
 
 HTTPS_PORT = 443
-DYNAMODB_LATENCY_THRESHOLD_MS = 5000
 
 
 def url_host(function_url: str) -> str:
@@ -121,8 +120,13 @@ class GlobalStack(DrStack):
     def _trigger_promotion(self, primary: RegionalStack, secondary: RegionalStack) -> None:
         """The primary health alarm notifies the topic; the failover function listens.
 
-        The permission is created in the function's region through the
-        resource-level ``region`` argument of provider 6.x.
+        This is the backstop: the watchdog schedule in the secondary region
+        (see RegionalStack) starts the promotion within seconds. This alarm, on
+        a one-minute metric in us-east-1 (the only region with Route 53
+        metrics), fires minutes later, but from Route 53's many checkers rather
+        than the watchdog's single vantage point. The permission is created in
+        the function's region through the resource-level ``region`` argument
+        of provider 6.x.
         """
         assert secondary.failover is not None
         function = secondary.failover.function
@@ -193,7 +197,7 @@ class GlobalStack(DrStack):
             name=f"{prefix}-sessions-replication-latency",
             table_name=table.name,
             receiving_region=secondary.region.name,
-            threshold_ms=DYNAMODB_LATENCY_THRESHOLD_MS,
+            knobs=self.config.replication_alarm,
             topic_arn=self.topic.arn,
         )
         return table

@@ -13,6 +13,7 @@ from infrastructure.components.database import GlobalDatabase, RegionalCluster
 from infrastructure.components.functions import FunctionSpec, PolicyGrant, RegionalFunction
 from infrastructure.components.kms import RegionalKey
 from infrastructure.components.network import RegionalNetwork
+from infrastructure.components.watchdog import ScheduledWatchdog
 from infrastructure.config import DrConfig, RegionConfig
 from infrastructure.stacks.base import DrStack
 
@@ -78,22 +79,35 @@ class RegionalStack(DrStack):
             authorization_type="NONE",
         )
         self.failover: RegionalFunction | None = None
+        self.watchdog: ScheduledWatchdog | None = None
         self.peering: VpcPeeringConnection | None = None
         if primary is not None:
-            self.failover = self._failover_function(prefix)
+            self.failover = self._failover_function(prefix, primary)
+            self.watchdog = ScheduledWatchdog(
+                self,
+                "watchdog",
+                name=f"{prefix}-failover-watchdog",
+                function=self.failover.function,
+                schedule_expression=config.watchdog.schedule_expression,
+            )
             self._request_peering(primary)
             aurora_replication_lag_alarm(
                 self,
                 "replication-lag-alarm",
                 name=f"{prefix}-aurora-replication-lag",
                 cluster_identifier=self.database.cluster.cluster_identifier,
-                threshold_ms=config.targets.rpo_seconds * 1000,
+                knobs=config.replication_alarm,
                 topic_arn=self.topic.arn,
             )
 
     @property
     def health_url_value(self) -> str:
         return self.health_url.function_url
+
+    @property
+    def health_endpoint(self) -> str:
+        """The full health URL; a Function URL always ends with "/"."""
+        return f"{self.health_url.function_url}{self.config.health_check.path.lstrip('/')}"
 
     def _health_check_function(self, prefix: str) -> RegionalFunction:
         caller = DataAwsCallerIdentity(self, "caller")
@@ -124,9 +138,17 @@ class RegionalStack(DrStack):
             log_retention_days=self.config.log_retention_days,
         )
 
-    def _failover_function(self, prefix: str) -> RegionalFunction:
-        """Promotes this region's cluster; IAM names this global cluster only."""
+    def _failover_function(self, prefix: str, primary: RegionalStack) -> RegionalFunction:
+        """Promotes this region's cluster; IAM names this global cluster only.
+
+        Started by the primary health alarm (SNS, the backstop) and by the
+        watchdog schedule, for which the environment declares the probe loop:
+        the primary's health endpoint, the cadence and the failure threshold.
+        It stays outside the VPC, whose subnets are private, to reach the
+        primary's public Function URL and the RDS API.
+        """
         scoped = [self.global_cluster.arn, self.database.cluster.arn]
+        watchdog = self.config.watchdog
         spec = FunctionSpec(
             name=f"{prefix}-failover",
             source="failover",
@@ -134,6 +156,11 @@ class RegionalStack(DrStack):
                 "GLOBAL_CLUSTER_ID": self.global_cluster.id,
                 "TARGET_CLUSTER_ARN": self.database.cluster.arn,
                 "PRIMARY_ALARM_NAME": primary_health_alarm_name(self.config),
+                "PRIMARY_HEALTH_URL": primary.health_endpoint,
+                "PROBE_INTERVAL_SECONDS": str(watchdog.probe_interval_seconds),
+                "FAILURE_THRESHOLD": str(watchdog.failure_threshold),
+                "PROBE_TIMEOUT_SECONDS": str(watchdog.probe_timeout_seconds),
+                "WATCH_SECONDS": str(watchdog.watch_seconds),
             },
             grants=[
                 PolicyGrant(
@@ -142,7 +169,7 @@ class RegionalStack(DrStack):
                     "PromoteThisGlobalCluster",
                 )
             ],
-            timeout_seconds=60,
+            timeout_seconds=watchdog.function_timeout_seconds,
             in_vpc=False,
         )
         return RegionalFunction(

@@ -5,8 +5,10 @@
 #   must be public: that, and nothing else. A Lambda Function URL with
 #   authorization_type NONE is accepted only when a Route 53 health check of
 #   the design targets it, that is, when the health check's fqdn is built
-#   from that URL (directly in the same stack, or through CDKTF's cross-stack
-#   reference). This structural definition is used rather than names or tags,
+#   from that URL: a reference to its function_url or url_id, also inside
+#   functions such as split and element, in the same stack or through CDKTF's
+#   cross-stack reference (a host assembled from the function's name is not
+#   the URL). This structural definition is used rather than names or tags,
 #   which anyone can set: a public URL that no health check probes is a
 #   finding, whatever it is called. For the same reason a Lambda permission
 #   that opens a Function URL to everyone (function_url_auth_type NONE) is
@@ -17,9 +19,22 @@
 #   id: DR-IAM-02
 #   severity: high
 #   controls:
-#     nist-800-53: [AC-3, AC-14, SC-7]
-#     soc2: [CC6.6]
-#     iso-27001: [A.8.20]
+#     - framework: nist-800-53
+#       control: AC-14
+#       grade: satisfies
+#       why: The only action permitted without authentication is the health probe Route 53 makes, and every other function URL requires IAM signing.
+#     - framework: nist-800-53
+#       control: AC-3
+#       grade: supports
+#       why: Function URLs other than the health endpoint enforce IAM authorization.
+#     - framework: soc2
+#       control: CC6.6
+#       grade: supports
+#       why: The functions reachable from outside AWS are limited to the health endpoint.
+#   observes:
+#     aws_lambda_function_url: [function_name, authorization_type]
+#     aws_lambda_permission: [function_url_auth_type, principal, action]
+#     aws_route53_health_check: [fqdn]
 #   remediation: >-
 #     Set authorization_type = "AWS_IAM" on every aws_lambda_function_url that
 #     is not the endpoint a Route 53 health check probes, and grant
@@ -29,55 +44,50 @@ package dr.rules.dr_iam_02
 
 import data.dr.lib
 
-# A resource reference anywhere inside an expression, such as
-# ${element(split("/", aws_lambda_function_url.health.function_url), 2)}.
-_local_ref := `(?:^|[^.A-Za-z0-9_])(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+\.[a-z0-9_]+)`
+# The URL attributes a health check's fqdn is built from: the URL itself, or
+# its url_id (the host is <url_id>.lambda-url.<region>.on.aws).
+_url_attributes := {"function_url", "url_id"}
 
-_remote_ref := `data\.terraform_remote_state\.[A-Za-z0-9_-]+\.outputs\.[A-Za-z0-9_-]+`
-
-_referenced(stack, value) := local | remote if {
-	is_string(value)
-	local := {lib.subject(r) |
-		some m in regex.find_all_string_submatch_n(_local_ref, value, -1)
-		r := lib.ref_target(stack, sprintf("${%s}", [m[1]]))
-	}
-	remote := {lib.subject(r) |
-		some m in regex.find_all_string_submatch_n(_remote_ref, value, -1)
-		r := lib.ref_target(stack, sprintf("${%s}", [m[0]]))
-	}
-}
-
-# Function URLs a Route 53 health check of the design probes.
-_probed contains subject if {
+# Function URLs a Route 53 health check of the design probes: its fqdn holds a
+# reference to the URL (in any function, in any stack).
+_probed contains e.to if {
 	some check in lib.resources("aws_route53_health_check")
-	some subject in _referenced(check.stack, object.get(check.values, "fqdn", null))
+	some e in lib.edges(check, ["fqdn"])
+	e.to != null
+	lib.by_key[e.to].type == "aws_lambda_function_url"
+	e.attribute in _url_attributes
 }
 
 _is_public(url) if upper(object.get(url.values, "authorization_type", "")) == "NONE"
 
-# Functions whose URL a health check probes: the health-check functions.
-_health_functions contains lib.subject(fn) if {
-	some url in lib.resources("aws_lambda_function_url")
-	lib.subject(url) in _probed
-	fn := lib.ref_target(url.stack, object.get(url.values, "function_name", null))
+# The function of a URL or permission, when it names a function of the design.
+_function(r) := fn if {
+	fn := lib.ref(r, ["function_name"])
+	fn.type == "aws_lambda_function"
 }
+
+# Functions whose URL a health check probes: the health-check functions.
+_health_functions contains _function(lib.by_key[key]).key if some key in _probed
 
 _public_permissions contains p if {
 	some p in lib.resources("aws_lambda_permission")
 	upper(object.get(p.values, "function_url_auth_type", "")) == "NONE"
 }
 
-_permission_function(p) := lib.subject(lib.ref_target(p.stack, object.get(p.values, "function_name", null)))
+_opens_health_function(p) if _function(p).key in _health_functions
 
-_opens_health_function(p) if _permission_function(p) in _health_functions
+# The function a URL or permission names, for messages.
+_named(r) := _function(r).address
+
+_named(r) := sprintf("%v", [object.get(r.values, "function_name", null)]) if not _function(r)
 
 deny contains lib.finding(rego.metadata.chain(), url, msg) if {
 	some url in lib.resources("aws_lambda_function_url")
 	_is_public(url)
-	not lib.subject(url) in _probed
+	not url.key in _probed
 	msg := sprintf(
-		"Function URL of %v has authorization_type NONE but no Route 53 health check targets it; expected AWS_IAM (only the health-check endpoint may be public)",
-		[object.get(url.values, "function_name", null)],
+		"Function URL of %s has authorization_type NONE but no Route 53 health check probes it (its fqdn is not built from this URL); expected AWS_IAM (only the health-check endpoint may be public)",
+		[_named(url)],
 	)
 }
 
@@ -85,8 +95,8 @@ deny contains lib.finding(rego.metadata.chain(), p, msg) if {
 	some p in _public_permissions
 	not _opens_health_function(p)
 	msg := sprintf(
-		"permission opens the Function URL of %v to %v without authentication (function_url_auth_type NONE), and it is not the function a Route 53 health check probes; expected AWS_IAM",
-		[object.get(p.values, "function_name", null), object.get(p.values, "principal", null)],
+		"permission opens the Function URL of %s to %v without authentication (function_url_auth_type NONE), and it is not a function whose URL a Route 53 health check probes; expected AWS_IAM",
+		[_named(p), object.get(p.values, "principal", null)],
 	)
 }
 

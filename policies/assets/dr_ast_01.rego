@@ -5,18 +5,33 @@
 #   that exists wherever the stacks are deployed from: a path relative to the
 #   stack's working directory, where Terraform runs (as CDKTF writes its
 #   assets), or an absolute path that exists and does not point into a
-#   temporary or home folder of the machine that ran synth. Its
-#   source_code_hash is set and is the base64 SHA-256 of that very file (the
-#   literal hash, or filebase64sha256() of the same path). Otherwise the
-#   recovery region is rebuilt from code that is missing, or that differs
-#   from what was reviewed, and a change of code may never be deployed.
+#   temporary or home folder of the machine that ran synth. The file lies
+#   inside the synthesized output or the app folder: the harness reads
+#   nothing else (a path that resolves elsewhere, symlinks followed, is
+#   reported, not read). Its source_code_hash is set and is the base64
+#   SHA-256 of that very file (the literal hash, or filebase64sha256() of the
+#   same path). Otherwise the recovery region is rebuilt from code that is
+#   missing, or that differs from what was reviewed, and a change of code may
+#   never be deployed.
 # custom:
 #   id: DR-AST-01
 #   severity: high
 #   controls:
-#     nist-800-53: [SI-7, SA-10]
-#     soc2: [CC8.1]
-#     iso-27001: [A.8.32, A.8.25]
+#     - framework: nist-800-53
+#       control: SI-7
+#       grade: supports
+#       why: Each function's code hash pins the bytes deployed to both regions; the code is not signed.
+#     - framework: soc2
+#       control: CC8.1
+#       grade: supports
+#       why: The code that is deployed is the code that was built and reviewed, byte for byte.
+#     - framework: iso-27001
+#       control: A.8.32
+#       grade: supports
+#       why: A change of function code changes its pinned hash, so it cannot be deployed unnoticed.
+#   observes:
+#     aws_lambda_function: [filename, source_code_hash]
+#     aws_lambda_layer_version: [filename, source_code_hash]
 #   remediation: >-
 #     Hand the built zip to CDKTF as a TerraformAsset and pass asset.path as
 #     filename; set source_code_hash to the base64 SHA-256 of the same bytes
@@ -25,6 +40,8 @@ package dr.rules.dr_ast_01
 
 import data.dr.lib
 
+# Facts (compliance/facts.py): where each file resolves, whether it may be
+# read, its hash, and how source_code_hash is written (hash_form).
 _code_from_files := [r |
 	some type in ["aws_lambda_function", "aws_lambda_layer_version"]
 	some r in lib.resources(type)
@@ -35,11 +52,9 @@ _fact(r) := data.facts.assets[r.stack][r.address]
 
 _hash(r) := object.get(r.values, "source_code_hash", null)
 
-_file_hash := `^\$\{filebase64sha256\(.*\)\}$`
-
 evaluated contains lib.subject(r) if some r in _code_from_files
 
-# Where the file is.
+# Where the file is: one finding per function, the most specific cause.
 _location_problems contains [r, "no asset facts were computed for it"] if {
 	some r in _code_from_files
 	not _fact(r)
@@ -51,26 +66,40 @@ _location_problems contains [r, sprintf("filename %v is an expression the harnes
 	not f.resolved
 }
 
-_location_problems contains [r, sprintf("filename %q resolves to no file from the stack's working directory, where Terraform runs", [f.filename])] if {
+_location_problems contains [r, sprintf("filename %q is an absolute path into %s of the synth machine: it resolves on that machine only", [f.filename, f.machine_specific])] if {
 	some r in _code_from_files
 	f := _fact(r)
 	f.resolved
+	f.machine_specific != null
+}
+
+_location_problems contains [r, sprintf("filename %q resolves to %s, outside the synthesized output and the app folder: it is not read, and nothing shows it exists where the stacks are deployed from", [f.filename, f.resolved_to])] if {
+	some r in _code_from_files
+	f := _fact(r)
+	f.resolved
+	f.machine_specific == null
+	f.inside == false
+}
+
+_location_problems contains [r, sprintf("filename %q resolves to no file from the stack's working directory, where Terraform runs", [f.filename])] if {
+	some r in _code_from_files
+	f := _fact(r)
+	_missing(f)
 	not f.absolute
-	not f.exists
 }
 
 _location_problems contains [r, sprintf("filename %q is an absolute path that does not exist", [f.filename])] if {
 	some r in _code_from_files
 	f := _fact(r)
+	_missing(f)
 	f.absolute
-	not f.exists
 }
 
-_location_problems contains [r, sprintf("filename %q is an absolute path into %s of the synth machine: it resolves on that machine only", [f.filename, f.machine_specific])] if {
-	some r in _code_from_files
-	f := _fact(r)
-	f.absolute
-	f.machine_specific != null
+_missing(f) if {
+	f.resolved
+	f.machine_specific == null
+	f.inside
+	not f.exists
 }
 
 # What the hash pins.
@@ -79,32 +108,28 @@ _hash_problems contains [r, "source_code_hash is not set: the deployed code is n
 	_hash(r) == null
 }
 
-_hash_problems contains [r, sprintf("source_code_hash %q is not the base64 SHA-256 of %q (%s)", [h, f.filename, f.sha256_base64])] if {
+_hash_problems contains [r, sprintf("source_code_hash %q is not the base64 SHA-256 of %q (%s)", [_hash(r), f.filename, f.sha256_base64])] if {
 	some r in _code_from_files
-	h := _hash(r)
-	not lib.is_expression(h)
 	f := _fact(r)
+	f.hash_form == "literal"
 	f.exists
-	h != f.sha256_base64
+	_hash(r) != f.sha256_base64
 }
 
-_hash_problems contains [r, sprintf("source_code_hash %s hashes another file than filename %q", [h, f.filename])] if {
+_hash_problems contains [r, sprintf("source_code_hash %s hashes another file than filename %q", [_hash(r), f.filename])] if {
 	some r in _code_from_files
-	h := _hash(r)
-	is_string(h)
-	regex.match(_file_hash, h)
 	f := _fact(r)
+	f.hash_form == "file"
 	f.hash_file_same == false
 }
 
-_hash_problems contains [r, sprintf("source_code_hash %s is neither the literal hash nor filebase64sha256() of filename", [h])] if {
+_hash_problems contains [r, sprintf("source_code_hash %v is neither the literal hash nor filebase64sha256() of filename", [_hash(r)])] if {
 	some r in _code_from_files
-	h := _hash(r)
-	lib.is_expression(h)
-	not regex.match(_file_hash, h)
+	_hash(r) != null
+	_fact(r).hash_form == "expression"
 }
 
-deny contains lib.finding(rego.metadata.chain(), r, sprintf("%s; expected a path relative to the stack's working directory (a CDKTF asset) or an absolute path that exists outside temporary and home folders", [problem])) if {
+deny contains lib.finding(rego.metadata.chain(), r, sprintf("%s; expected a path relative to the stack's working directory (a CDKTF asset) or an absolute path that exists outside temporary and home folders, inside the synthesized output or the app folder", [problem])) if {
 	some [r, problem] in _location_problems
 }
 

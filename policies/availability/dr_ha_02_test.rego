@@ -23,7 +23,7 @@ _region_set(prefix, region) := array.concat(
 
 _design := array.concat(_region_set("primary", "us-east-1"), _region_set("secondary", "us-west-2"))
 
-_input(resources) := {"resources": resources, "remote_outputs": {}, "stacks": []}
+_input(resources) := harness.normalise({"resources": resources, "remote_outputs": {}, "stacks": []})
 
 _deny(resources) := result if {
 	result := dr_ha_02.deny with input as _input(resources)
@@ -81,11 +81,12 @@ test_an_unplaced_instance_is_not_judged_for_zones if {
 	count(_deny(_replace(_design, unplaced))) == 0
 }
 
-test_subnet_group_in_two_zones_fails_on_the_group if {
+test_subnet_group_in_two_zones_fails_on_the_cluster if {
 	result := _deny(_replace(_design, _group("secondary", "us-west-2", ["a", "b"])))
+	count(result) == 1
 	some f in result
-	f.address == "aws_db_subnet_group.secondary"
-	contains(f.message, "spans 2 distinct AZ(s) (us-west-2a, us-west-2b)")
+	f.address == "aws_rds_cluster.secondary"
+	contains(f.message, "subnet group dr/aws_db_subnet_group.secondary spans 2 distinct AZ(s) (us-west-2a, us-west-2b)")
 }
 
 test_literal_subnet_ids_are_unknown if {
@@ -113,4 +114,89 @@ test_multi_az_db_cluster_needs_no_instance_resources if {
 	resources := array.concat([_group("primary", "us-east-1", ["a", "b", "c"]), cluster], _subnets("primary", "us-east-1"))
 	count(_deny(resources)) == 0
 	count(_deny(_replace(resources, _group("primary", "us-east-1", ["a"])))) == 1
+}
+
+# --- zones from data sources, count, stacks per region ------------------------------
+
+_azs(region) := {"stack": "dr", "type": "aws_availability_zones", "name": region, "region": region, "values": {"state": "available"}}
+
+_with_azs(resources) := harness.normalise({"resources": resources, "data_sources": [_azs("us-east-1")], "stacks": [{"name": "dr", "region": "us-east-1"}]})
+
+_indexed_subnet(name, zone) := _res("aws_subnet", name, "us-east-1", {"vpc_id": "${aws_vpc.v.id}", "availability_zone": zone})
+
+_indexed_group(names) := _res("aws_db_subnet_group", "primary", "us-east-1", {"subnet_ids": [sprintf("${aws_subnet.%s.id}", [n]) | some n in names]})
+
+_indexed_cluster := [
+	_cluster("primary", "us-east-1", {}),
+	_instance("primary", "us-east-1", "a", {}), _instance("primary", "us-east-1", "b", {}),
+]
+
+test_subnet_group_on_data_source_indexes if {
+	subnets := [
+		_indexed_subnet("i0", "${element(data.aws_availability_zones.us-east-1.names, 0)}"),
+		_indexed_subnet("i1", "${data.aws_availability_zones.us-east-1.names[1]}"),
+		_indexed_subnet("i2", "${element(data.aws_availability_zones.us-east-1.names, 2)}"),
+		_indexed_subnet("again", "${data.aws_availability_zones.us-east-1.names[1]}"),
+	]
+	three := array.concat(array.concat(subnets, _indexed_cluster), [_indexed_group(["i0", "i1", "i2"])])
+	count(dr_ha_02.deny) == 0 with input as _with_azs(three)
+	two := array.concat(array.concat(subnets, _indexed_cluster), [_indexed_group(["i0", "i1", "again"])])
+	result := dr_ha_02.deny with input as _with_azs(two)
+	count(result) == 1
+	some f in result
+	f.address == "aws_rds_cluster.primary"
+	contains(f.message, "2 distinct AZ(s) (data.aws_availability_zones.us-east-1.names[0], data.aws_availability_zones.us-east-1.names[1])")
+}
+
+_counted_subnets(n) := _res("aws_subnet", "app", "us-east-1", {"count": n, "vpc_id": "${aws_vpc.v.id}", "availability_zone": "${element(data.aws_availability_zones.us-east-1.names, count.index)}"})
+
+test_subnet_group_on_counted_subnets if {
+	group := _res("aws_db_subnet_group", "primary", "us-east-1", {"subnet_ids": "${aws_subnet.app[*].id}"})
+	count(dr_ha_02.deny) == 0 with input as _with_azs(array.concat(_indexed_cluster, [group, _counted_subnets(3)]))
+	result := dr_ha_02.deny with input as _with_azs(array.concat(_indexed_cluster, [group, _counted_subnets(2)]))
+	some f in result
+	contains(f.message, "spans 2 distinct AZ(s)")
+}
+
+_counted_instances(count_value, zone) := _res("aws_rds_cluster_instance", "readers", "us-east-1", {"count": count_value, "cluster_identifier": "${aws_rds_cluster.primary.id}", "availability_zone": zone})
+
+test_counted_instances_at_count_index_are_in_distinct_zones if {
+	base := array.concat([_cluster("primary", "us-east-1", {}), _indexed_group(["i0", "i1", "i2"])], [
+		_indexed_subnet("i0", "us-east-1a"), _indexed_subnet("i1", "us-east-1b"), _indexed_subnet("i2", "us-east-1c"),
+	])
+	spread := array.concat(base, [_counted_instances(2, "${element(data.aws_availability_zones.us-east-1.names, count.index)}")])
+	count(dr_ha_02.deny) == 0 with input as _with_azs(spread)
+	stacked := array.concat(base, [_counted_instances(2, "us-east-1a")])
+	result := dr_ha_02.deny with input as _with_azs(stacked)
+	count(result) == 1
+	some f in result
+	contains(f.message, "all 2 instances are placed in us-east-1a")
+}
+
+test_computed_instance_count_cannot_add_instances if {
+	resources := array.concat(
+		_without(_without(_region_set("primary", "us-east-1"), "aws_rds_cluster_instance.primary-a"), "aws_rds_cluster_instance.primary-b"),
+		[_counted_instances("${var.readers}", null)],
+	)
+	result := _deny(resources)
+	some f in result
+	contains(f.message, "cluster has 0 instance(s) (aws_rds_cluster_instance referring to it) and 1 instance resource(s) with a computed count")
+}
+
+test_literal_identifier_in_another_region_does_not_join if {
+	elsewhere := _res("aws_rds_cluster_instance", "primary-b", "us-west-2", {"cluster_identifier": "dr-primary"})
+	result := _deny(_replace(_region_set("primary", "us-east-1"), elsewhere))
+	some f in result
+	contains(f.message, "cluster has 1 instance(s)")
+}
+
+# Stack per region, with the subnets in a network stack of the same region.
+test_subnet_group_from_a_network_stack if {
+	subnets := [{"stack": "network", "type": "aws_subnet", "name": s, "region": "us-west-2", "values": {"availability_zone": sprintf("us-west-2%s", [s])}} | some s in ["a", "b", "c"]]
+	group := {"stack": "network", "type": "aws_db_subnet_group", "name": "db", "region": "us-west-2", "values": {"subnet_ids": ["${aws_subnet.a.id}", "${aws_subnet.b.id}", "${aws_subnet.c.id}"]}}
+	cluster := {"stack": "west", "type": "aws_rds_cluster", "name": "c", "region": "us-west-2", "values": {"db_subnet_group_name": "${data.terraform_remote_state.cross-stack-reference-input-network.outputs.group}"}}
+	instances := [{"stack": "west", "type": "aws_rds_cluster_instance", "name": n, "region": "us-west-2", "values": {"cluster_identifier": "${aws_rds_cluster.c.id}"}} | some n in ["one", "two"]]
+	remote := {"west": {"cross-stack-reference-input-network": {"stack": "network", "outputs": {"group": "${aws_db_subnet_group.db.name}"}}}}
+	raw := {"resources": array.concat(array.concat(subnets, [group, cluster]), instances), "remote_outputs": remote, "stacks": [{"name": "network", "region": "us-west-2"}, {"name": "west", "region": "us-west-2"}]}
+	count(dr_ha_02.deny) == 0 with input as harness.normalise(raw)
 }

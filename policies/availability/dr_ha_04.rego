@@ -5,34 +5,67 @@
 #   outage takes both. Judged, from the region each resource will be created
 #   in (stack provider, provider alias or resource-level region): (1) the
 #   Aurora clusters joined to each global cluster (global_cluster_identifier,
-#   or the global cluster's source_db_cluster_identifier) span at least two
-#   regions; (2) every DynamoDB replica (replica blocks of aws_dynamodb_table,
+#   by reference or the global cluster's literal identifier, or the global
+#   cluster's source_db_cluster_identifier) span at least two regions; the
+#   finding names the secondary members (those that are not the source
+#   cluster and set no master credentials, which only a primary may), or the
+#   global cluster itself when no member can be told to be the primary or
+#   none is a secondary; (2) every
+#   DynamoDB replica (replica blocks of aws_dynamodb_table,
 #   aws_dynamodb_table_replica resources, replicas of a legacy
-#   aws_dynamodb_global_table) is in a region other than its table's;
-#   (3) for each PRIMARY and SECONDARY Route 53 failover record of the same
-#   zone and name, the endpoints they lead to are in different regions. A
-#   record's endpoint region is derived from its health check's fqdn (or
-#   ip_address), else its alias or records: the region of the resource the
-#   expression refers to (also across stacks), else an AWS region name
-#   written in a literal host name. Where it cannot be derived the pair is
-#   evaluated but not failed. A replica region that is computed cannot be
-#   shown distinct and is reported. Not applicable when the design has no
-#   global cluster, no replicated table and no failover pair.
+#   aws_dynamodb_global_table) is in a region other than its table's; a
+#   replica's region_name is a literal or a reference to an aws_region data
+#   source (whose region is its provider's); (3) for each PRIMARY and
+#   SECONDARY Route 53 failover record of the same zone, name and type, the
+#   endpoints they lead to are in different regions. A record's endpoint
+#   region is derived from its health check's fqdn (or ip_address), else its
+#   alias or records: the region of the block the expression refers to (also
+#   across stacks), else an AWS region name written in a literal host name.
+#   Where it cannot be derived the pair is evaluated but not failed. A region
+#   that is computed cannot be shown distinct and is reported. Not applicable
+#   when the design has no global cluster, no replicated table and no
+#   failover pair.
 # custom:
 #   id: DR-HA-04
 #   severity: critical
 #   controls:
-#     nist-800-53: [CP-6, CP-6(1), CP-7, CP-7(1)]
-#     soc2: [A1.2]
-#     iso-27001: [A.5.30, A.8.14]
+#     - framework: nist-800-53
+#       control: CP-6(1)
+#       grade: satisfies
+#       why: The secondary database and the table replica are in another region than the primary.
+#     - framework: nist-800-53
+#       control: CP-7(1)
+#       grade: satisfies
+#       why: The failover target serves from another region than the primary.
+#     - framework: nist-800-53
+#       control: CP-6
+#       grade: supports
+#       why: A second region holds a copy of the data; the agreements an alternate storage site needs are outside the configuration.
+#     - framework: nist-800-53
+#       control: CP-7
+#       grade: supports
+#       why: A second region can take over processing; its readiness is shown by the drills, not here.
+#     - framework: soc2
+#       control: A1.2
+#       grade: supports
+#       why: The recovery infrastructure is in a second region.
+#     - framework: iso-27001
+#       control: A.8.14
+#       grade: supports
+#       why: Processing and data are redundant across two regions.
+#   observes:
+#     aws_rds_cluster: [region, global_cluster_identifier]
+#     aws_rds_global_cluster: [region, source_db_cluster_identifier]
+#     aws_dynamodb_table: [region, replica.region_name]
+#     aws_route53_health_check: [fqdn]
 #   remediation: >-
 #     Create the secondary Aurora cluster, the DynamoDB replica and the
 #     SECONDARY record's endpoint with a provider (or region argument) of a
 #     second region, different from the primary's.
 package dr.rules.dr_ha_04
 
-import data.dr.availability.zones
 import data.dr.lib
+import data.dr.references.topology
 
 # --- Aurora global clusters --------------------------------------------------
 
@@ -40,34 +73,35 @@ _globals := lib.resources("aws_rds_global_cluster")
 
 # A cluster joins a global cluster by reference (global_cluster_identifier),
 # by the global cluster's literal identifier, or as the global cluster's
-# source_db_cluster_identifier. Each reference is resolved once, and the
-# clusters are grouped by the subjects of the global clusters they join.
-_joined(cluster) := ({lib.subject(t) |
-	t := lib.ref_target(cluster.stack, object.get(cluster.values, "global_cluster_identifier", null))
-} | {lib.subject(global) |
-	id := object.get(cluster.values, "global_cluster_identifier", null)
-	zones.literal(id)
-	some global in _globals_by_identifier[id]
-}) | object.get(_sourced, lib.subject(cluster), set())
+# source_db_cluster_identifier: the keys of the global clusters it joins.
+_joined(cluster) := ({e.to |
+	some e in lib.edges(cluster, ["global_cluster_identifier"])
+	e.to != null
+	lib.by_key[e.to].type == "aws_rds_global_cluster"
+} | _named_globals(cluster)) | _sourcing(cluster)
 
-_global_identifiers := [[object.get(g.values, "global_cluster_identifier", null), g] | some g in _globals]
+_named_globals(cluster) := keys if {
+	keys := _globals_by_identifier[object.get(cluster.values, "global_cluster_identifier", null)]
+} else := set()
 
-_globals_by_identifier := {id: globals |
-	some id in {i | some [i, _] in _global_identifiers}
-	globals := [g | some [i, g] in _global_identifiers; i == id]
-}
-
-# [subject of the cluster a global cluster's source_db_cluster_identifier refers to, global subject].
-_sources := [[lib.subject(lib.ref_target(g.stack, object.get(g.values, "source_db_cluster_identifier", null))), lib.subject(g)] |
+_global_names := [[id, g.key] |
 	some g in _globals
+	id := object.get(g.values, "global_cluster_identifier", null)
+	lib.is_literal(id)
 ]
 
-_sourced := {cluster: globals |
-	some cluster in {c | some [c, _] in _sources}
-	globals := {g | some [c, g] in _sources; c == cluster}
+_globals_by_identifier := {id: keys |
+	some [id, _] in _global_names
+	keys := {k | some [i, k] in _global_names; i == id}
 }
 
-# [global subject, member cluster], in input order of the clusters.
+# The global clusters created from this cluster (their source).
+_sourcing(cluster) := {e.from |
+	some e in lib.referrers(cluster)
+	e.names == ["source_db_cluster_identifier"]
+	lib.by_key[e.from].type == "aws_rds_global_cluster"
+}
+
 _memberships := [[global, c] |
 	some c in lib.resources("aws_rds_cluster")
 	some global in _joined(c)
@@ -78,7 +112,14 @@ _members_by_global := {global: members |
 	members := [c | some [g, c] in _memberships; g == global]
 }
 
-_members(global) := object.get(_members_by_global, lib.subject(global), [])
+_members(global) := object.get(_members_by_global, global.key, [])
+
+# The secondaries: the members besides a recognisable primary (none when
+# no member can be told to be the primary).
+_secondaries(global) := [m | some m in _members(global); not topology.primary_like(m)] if {
+	some m in _members(global)
+	topology.primary_like(m)
+} else := []
 
 _global_problem(global) := msg if {
 	members := _members(global)
@@ -91,15 +132,17 @@ _global_problem(global) := msg if {
 	)
 }
 
-deny contains lib.finding(rego.metadata.chain(), global, msg) if {
-	some global in _globals
-	msg := _global_problem(global)
-}
-
 deny contains lib.finding(rego.metadata.chain(), member, msg) if {
 	some global in _globals
 	msg := _global_problem(global)
-	some member in _members(global)
+	some member in _secondaries(global)
+}
+
+# No secondary to name (a single member, or no way to tell): the global cluster.
+deny contains lib.finding(rego.metadata.chain(), global, msg) if {
+	some global in _globals
+	msg := _global_problem(global)
+	count(_secondaries(global)) == 0
 }
 
 evaluated contains lib.subject(global) if some global in _globals
@@ -116,40 +159,63 @@ _replicated_tables contains table if {
 	count(lib.block(table, "replica")) > 0
 }
 
+# The region of a replica block: a literal region_name, or the region of the
+# aws_region data source it refers to. Undefined when computed otherwise.
+_replica_region(_, replica, _) := replica.region_name if lib.is_literal(object.get(replica, "region_name", null))
+
+_replica_region(table, replica, i) := source.region if {
+	lib.is_expression(object.get(replica, "region_name", null))
+	some e in lib.refs(table)
+	e.whole
+	e.to != null
+	lib.same_place(e.path, ["replica", i, "region_name"])
+	source := lib.by_key[e.to]
+	source.type == "aws_region"
+	is_string(source.region)
+}
+
 evaluated contains lib.subject(table) if some table in _replicated_tables
 
 deny contains lib.finding(rego.metadata.chain(), table, msg) if {
 	some table in _replicated_tables
-	some replica in lib.block(table, "replica")
-	region := object.get(replica, "region_name", null)
-	is_string(region)
+	some i, replica in lib.block(table, "replica")
+	region := _replica_region(table, replica, i)
 	region == table.region
-	msg := sprintf("replica region_name %s is the table's own region; expected a replica in another region", [region])
+	msg := sprintf("replica region_name %s is the table's own region; expected a replica in another region", [_replica_text(table, replica, i)])
 }
 
 deny contains lib.finding(rego.metadata.chain(), table, msg) if {
 	some table in _replicated_tables
-	some replica in lib.block(table, "replica")
-	region := object.get(replica, "region_name", null)
-	not zones.literal(region)
-	msg := sprintf("replica region_name %v is not a literal region, so it cannot be shown to differ from %s", [region, table.region])
+	some i, replica in lib.block(table, "replica")
+	not _replica_region(table, replica, i)
+	msg := sprintf("replica region_name %v is neither a literal region nor an aws_region data source, so it cannot be shown to differ from %s", [object.get(replica, "region_name", null), _region_text(table.region)])
 }
+
+_replica_text(_, replica, _) := replica.region_name if lib.is_literal(replica.region_name)
+
+_replica_text(table, replica, i) := sprintf("%s (%s)", [replica.region_name, _replica_region(table, replica, i)]) if lib.is_expression(replica.region_name)
 
 evaluated contains lib.subject(r) if some r in lib.resources("aws_dynamodb_table_replica")
 
 deny contains lib.finding(rego.metadata.chain(), r, msg) if {
 	some r in lib.resources("aws_dynamodb_table_replica")
-	table := lib.ref_target(r.stack, object.get(r.values, "global_table_arn", null))
+	table := lib.ref(r, ["global_table_arn"])
 	is_string(r.region)
 	table.region == r.region
-	msg := sprintf("replica is created in %s, the region of its table %s; expected another region", [r.region, table.address])
+	msg := sprintf("replica is created in %s, the region of its table %s/%s; expected another region", [r.region, table.stack, table.address])
+}
+
+deny contains lib.finding(rego.metadata.chain(), r, msg) if {
+	some r in lib.resources("aws_dynamodb_table_replica")
+	not is_string(r.region)
+	msg := "the replica's provider region is computed, so it cannot be shown to differ from its table's region"
 }
 
 evaluated contains lib.subject(r) if some r in lib.resources("aws_dynamodb_global_table")
 
 deny contains lib.finding(rego.metadata.chain(), r, msg) if {
 	some r in lib.resources("aws_dynamodb_global_table")
-	regions := {z | some replica in lib.block(r, "replica"); z := object.get(replica, "region_name", null); zones.literal(z)}
+	regions := {z | some replica in lib.block(r, "replica"); z := object.get(replica, "region_name", null); lib.is_literal(z)}
 	count(regions) < 2
 	msg := sprintf("global table replicas are in %s; expected at least two distinct regions", [_regions_text(regions)])
 }
@@ -171,17 +237,17 @@ _record_name(record) := lower(trim_suffix(name, ".")) if {
 
 _record_name(record) := object.get(record.values, "name", null) if not is_string(object.get(record.values, "name", null))
 
-_zone_key(record) := lib.subject(lib.ref_target(record.stack, record.values.zone_id))
+_zone_key(record) := lib.ref(record, ["zone_id"]).key
 
-_zone_key(record) := object.get(record.values, "zone_id", "") if not lib.ref_target(record.stack, object.get(record.values, "zone_id", null))
+_zone_key(record) := object.get(record.values, "zone_id", "") if not lib.ref(record, ["zone_id"])
 
 _records(kind) := [r | some r in lib.resources("aws_route53_record"); _failover_type(r) == kind]
 
-# SECONDARY records by group, built once (indexed: linear).
+# SECONDARY records by group, grouped once (indexed: linear).
 _secondary_groups := [[_group(r), r] | some r in _records("SECONDARY")]
 
 _secondaries_by_group := {group: records |
-	some group in {g | some [g, _] in _secondary_groups}
+	some [group, _] in _secondary_groups
 	records := [r | some [g, r] in _secondary_groups; g == group]
 }
 
@@ -205,69 +271,41 @@ deny contains lib.finding(rego.metadata.chain(), secondary, msg) if {
 	)
 }
 
-# Where a record's endpoint lives, derived in order: its health check's
+# Where a record's endpoint lives, derived in order from its health check's
 # target, its alias, its records. Undefined when none can be derived.
 _endpoint_region(record) := regions[0] if {
 	regions := [region |
-		some [stack, value] in _endpoint_expressions(record)
-		region := _expression_region(stack, value)
+		some [block, names] in _endpoint_places(record)
+		region := _place_region(block, names)
 	]
 	count(regions) > 0
 }
 
-_endpoint_expressions(record) := array.concat(_check_targets(record), _record_targets(record))
-
-_check_targets(record) := [[check.stack, value] |
-	check := lib.ref_target(record.stack, object.get(record.values, "health_check_id", null))
-	check.type == "aws_route53_health_check"
-	some attribute in ["fqdn", "ip_address"]
-	value := object.get(check.values, attribute, null)
-	is_string(value)
-]
-
-_record_targets(record) := array.concat(
-	[[record.stack, alias.name] | some alias in lib.block(record, "alias"); is_string(alias.name)],
-	[[record.stack, value] | some value in object.get(record.values, "records", []); is_string(value)],
+_endpoint_places(record) := array.concat(
+	[[check, names] |
+		check := lib.ref(record, ["health_check_id"])
+		check.type == "aws_route53_health_check"
+		some names in [["fqdn"], ["ip_address"]]
+	],
+	[[record, ["alias", "name"]], [record, ["records"]]],
 )
 
-# The resources an expression mentions, in order: local `aws_x.name` references
-# and CDKTF remote-state outputs (resolved to the producing stack's resources).
-_local_mention := `(?:^|[^.A-Za-z0-9_-])(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)`
-
-_remote_mention := `data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)`
-
-_region_name := `\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso[a-z]?)?-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-[0-9]\b`
-
-_mentioned(stack, value) := [r |
-	some m in regex.find_all_string_submatch_n(_local_mention, value, -1)
-	r := lib.by_key[sprintf("%s|%s.%s", [stack, m[1], m[2]])]
-]
-
-_remote_mentioned(stack, value) := [r |
-	some m in regex.find_all_string_submatch_n(_remote_mention, value, -1)
-	remote := input.remote_outputs[stack][m[1]]
-	output := remote.outputs[m[2]]
-	is_string(output)
-	some r in _mentioned(remote.stack, output)
-]
-
-_expression_region(stack, value) := regions[0] if {
-	regions := [r.region |
-		some r in array.concat(_mentioned(stack, value), _remote_mentioned(stack, value))
-		is_string(r.region)
+# The region of the first block the expression at `names` refers to, else
+# the region named in its literal host text.
+_place_region(block, names) := regions[0] if {
+	regions := [lib.by_key[e.to].region |
+		some e in lib.edges(block, names)
+		e.to != null
+		is_string(lib.by_key[e.to].region)
 	]
 	count(regions) > 0
-}
-
-_expression_region(stack, value) := found[0] if {
-	not _mentions_region(stack, value)
-	found := regex.find_n(_region_name, value, 1)
-	count(found) > 0
-}
-
-_mentions_region(stack, value) if {
-	some r in array.concat(_mentioned(stack, value), _remote_mentioned(stack, value))
-	is_string(r.region)
+} else := regions[0] if {
+	regions := [h.region |
+		some h in object.get(input.hosts, block.key, [])
+		h.names == names
+		h.region != null
+	]
+	count(regions) > 0
 }
 
 # --- message helpers ---------------------------------------------------------
@@ -275,6 +313,10 @@ _mentions_region(stack, value) if {
 _regions_text(regions) := concat(", ", sort(regions)) if count(regions) > 0
 
 _regions_text(regions) := "no known region" if count(regions) == 0
+
+_region_text(region) := region if is_string(region)
+
+_region_text(region) := "the table's computed region" if not is_string(region)
 
 _unknown_regions(0) := ""
 

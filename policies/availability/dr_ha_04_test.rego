@@ -10,7 +10,10 @@ _global := _res("aws_rds_global_cluster", "g", "us-east-1", {"global_cluster_ide
 
 _member(name, region) := _res("aws_rds_cluster", name, region, {"global_cluster_identifier": "${aws_rds_global_cluster.g.id}"})
 
-_aurora := [_global, _member("primary", "us-east-1"), _member("secondary", "us-west-2")]
+# The primary sets the master credentials, which a secondary of a global database may not.
+_primary(region) := _res("aws_rds_cluster", "primary", region, {"global_cluster_identifier": "${aws_rds_global_cluster.g.id}", "master_username": "admin", "manage_master_user_password": true})
+
+_aurora := [_global, _primary("us-east-1"), _member("secondary", "us-west-2")]
 
 _table(replica_region) := _res("aws_dynamodb_table", "t", "us-east-1", {"replica": [{"region_name": replica_region}]})
 
@@ -34,7 +37,7 @@ _pair(primary_fqdn, secondary_fqdn) := [
 	_record("PRIMARY", "p"), _record("SECONDARY", "s"),
 ]
 
-_input(resources) := {"resources": resources, "remote_outputs": {}, "stacks": []}
+_input(resources) := harness.normalise({"resources": resources, "remote_outputs": {}, "stacks": []})
 
 _deny(resources) := result if {
 	result := dr_ha_04.deny with input as _input(resources)
@@ -55,9 +58,9 @@ test_global_cluster_across_two_regions_passes if {
 	subjects == {"dr/aws_rds_global_cluster.g", "dr/aws_rds_cluster.primary", "dr/aws_rds_cluster.secondary"}
 }
 
-test_global_cluster_in_one_region_fails_on_it_and_its_members if {
-	result := _deny([_global, _member("primary", "us-east-1"), _member("secondary", "us-east-1")])
-	_flagged(result) == {"aws_rds_global_cluster.g", "aws_rds_cluster.primary", "aws_rds_cluster.secondary"}
+test_global_cluster_in_one_region_fails_on_the_secondary if {
+	result := _deny([_global, _primary("us-east-1"), _member("secondary", "us-east-1")])
+	_flagged(result) == {"aws_rds_cluster.secondary"}
 	some f in result
 	f.requirement == "DR-HA-04"
 	contains(f.message, "has 2 member cluster(s) in us-east-1")
@@ -186,8 +189,8 @@ _stack_pair(west_region) := [
 ]
 
 test_cross_stack_endpoints_are_resolved if {
-	passing := dr_ha_04.deny with input as {"resources": _stack_pair("us-west-2"), "remote_outputs": _remote}
-	failing := dr_ha_04.deny with input as {"resources": _stack_pair("us-east-1"), "remote_outputs": _remote}
+	passing := dr_ha_04.deny with input as harness.normalise({"resources": _stack_pair("us-west-2"), "remote_outputs": _remote})
+	failing := dr_ha_04.deny with input as harness.normalise({"resources": _stack_pair("us-east-1"), "remote_outputs": _remote})
 	count(passing) == 0
 	_flagged(failing) == {"aws_route53_record.secondary"}
 }
@@ -195,4 +198,79 @@ test_cross_stack_endpoints_are_resolved if {
 test_odd_record_values_do_not_break_the_pairing if {
 	odd := _res("aws_route53_record", "odd", "us-east-1", {"name": null, "failover_routing_policy": {"type": 1}})
 	count(_deny(array.concat(_pair(_host("east"), _host("west")), [odd]))) == 0
+}
+
+# --- regions the model derives from references -----------------------------------
+
+_region_source(name, region) := {"stack": "dr", "type": "aws_region", "name": name, "region": region, "values": {}}
+
+_with_regions(resources) := harness.normalise({
+	"resources": resources,
+	"data_sources": [_region_source("home", "us-east-1"), _region_source("dr", "us-west-2")],
+	"stacks": [{"name": "dr", "region": "us-east-1"}],
+})
+
+test_replica_region_from_an_aws_region_data_source if {
+	apart := _table("${data.aws_region.dr.name}")
+	count(dr_ha_04.deny) == 0 with input as _with_regions([apart])
+	same := _table("${data.aws_region.home.region}")
+	result := dr_ha_04.deny with input as _with_regions([same])
+	count(result) == 1
+	some f in result
+	contains(f.message, "replica region_name ${data.aws_region.home.region} (us-east-1) is the table's own region")
+}
+
+test_global_cluster_without_a_recognisable_primary_is_named if {
+	result := _deny([_global, _member("one", "us-east-1"), _member("two", "us-east-1")])
+	_flagged(result) == {"aws_rds_global_cluster.g"}
+}
+
+test_single_member_names_the_global_cluster if {
+	result := _deny([_global, _primary("us-east-1")])
+	_flagged(result) == {"aws_rds_global_cluster.g"}
+}
+
+test_primary_by_source_cluster_is_not_named if {
+	global := _res("aws_rds_global_cluster", "g", "us-east-1", {"source_db_cluster_identifier": "${aws_rds_cluster.primary.arn}"})
+	primary := _res("aws_rds_cluster", "primary", "us-east-1", {})
+	result := _deny([global, primary, _member("secondary", "us-east-1")])
+	_flagged(result) == {"aws_rds_cluster.secondary"}
+}
+
+test_replica_resource_with_a_computed_region_is_reported if {
+	table := _res("aws_dynamodb_table", "t", "us-east-1", {})
+	replica := _res("aws_dynamodb_table_replica", "r", null, {"global_table_arn": "${aws_dynamodb_table.t.arn}"})
+	result := _deny([table, replica])
+	some f in result
+	f.address == "aws_dynamodb_table_replica.r"
+	contains(f.message, "cannot be shown to differ")
+}
+
+# A host assembled around a function's name: the region is the function's,
+# whatever region the literal text names.
+_function(name, region) := _res("aws_lambda_function", name, region, {"function_name": name})
+
+_assembled(fn) := sprintf("${aws_lambda_function.%s.function_name}.lambda-url.us-east-1.on.aws", [fn])
+
+test_region_comes_from_the_referenced_block_before_literal_text if {
+	functions := [_function("east", "us-east-1"), _function("west", "us-west-2")]
+	apart := array.concat(functions, _pair(_assembled("east"), _assembled("west")))
+	count(_deny(apart)) == 0
+	same := array.concat(functions, _pair(_assembled("west"), _assembled("west")))
+	result := _deny(same)
+	some m in _messages(result)
+	contains(m, "leads to an endpoint in us-west-2")
+}
+
+_literal_alias(role, host) := _res("aws_route53_record", lower(role), "us-east-1", {
+	"zone_id": "Z123", "name": "api.example.com.", "type": "A",
+	"alias": {"name": host, "zone_id": "Z35SXDOTRQ7X7K", "evaluate_target_health": true},
+	"failover_routing_policy": {"type": role},
+})
+
+test_alias_records_by_literal_host_region if {
+	apart := [_literal_alias("PRIMARY", "dualstack.web-1.us-east-1.elb.amazonaws.com"), _literal_alias("SECONDARY", "dualstack.web-2.eu-west-1.elb.amazonaws.com")]
+	count(_deny(apart)) == 0
+	same := [_literal_alias("PRIMARY", "dualstack.web-1.us-east-1.elb.amazonaws.com"), _literal_alias("SECONDARY", "dualstack.web-2.us-east-1.elb.amazonaws.com")]
+	_flagged(_deny(same)) == {"aws_route53_record.secondary"}
 }

@@ -1,86 +1,84 @@
 # METADATA
 # title: Availability Zone helpers for the availability rules
 # description: >-
-#   Resolves lists of subnet ids to the aws_subnet resources of the design
-#   and tells how many distinct Availability Zones they provably span.
-#   A subnet names its zone by `availability_zone` (a name, us-east-1a) or
-#   `availability_zone_id` (an id, use1-az1); a computed zone (an expression)
-#   or a subnet id that is not a resource of the design is counted as
-#   unknown. Names and ids are different namespaces: when both are used the
-#   larger of the two distinct counts is what is proven.
+#   Reads the zone of every subnet instance from the model (input.zones,
+#   resolved by compliance/model/zones.py: a literal zone name or id, or an
+#   element of an aws_availability_zones data source) and tells how many
+#   distinct Availability Zones a list of subnets provably spans. Zones are
+#   compared within one namespace (names, ids, or one data source's
+#   elements); when several are used, the largest distinct count is what is
+#   proven. A subnet whose zone is computed any other way, or a list entry
+#   that is not a subnet of the design, is unknown and cannot count.
 package dr.availability.zones
 
 import data.dr.lib
 
-_remote_ref := `^\$\{data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\}$`
+# The zones of every instance of a subnet (null where unknown).
+subnet_zones(subnet) := object.get(input.zones, subnet.key, [null])
 
-literal(value) if {
-	is_string(value)
-	value != ""
-	not lib.is_expression(value)
+# The zones one reference to a subnet stands for: every instance for a splat
+# (aws_subnet.x[*].id), the one picked by an index, else every instance.
+_edge_zones(e) := [zs[i]] if {
+	zs := object.get(input.zones, e.to, [null])
+	i := _picked(e)
+	i < count(zs)
+} else := [null] if {
+	_picked(e)
+} else := object.get(input.zones, e.to, [null])
+
+_picked(e) := e.instance if e.instance != null
+
+_picked(e) := e.index if {
+	e.instance == null
+	e.index != null
+	e.splat
 }
 
-# The zone a subnet names, as {"kind": "name"|"id", "zone": ...}; undefined when computed.
-zone_of(subnet) := {"kind": "name", "zone": z} if {
-	z := object.get(subnet.values, "availability_zone", null)
-	literal(z)
+_is_subnet_edge(e) if {
+	e.to != null
+	lib.by_key[e.to].type == "aws_subnet"
 }
 
-zone_of(subnet) := {"kind": "id", "zone": z} if {
-	not literal(object.get(subnet.values, "availability_zone", null))
-	z := object.get(subnet.values, "availability_zone_id", null)
-	literal(z)
-}
+# One zone (or null) per entry of the subnet list at `names` of block r:
+# references to subnets of the design (also through cross-stack lists),
+# anything else unknown.
+subnet_list(r, names) := array.concat(
+	[z | some e in lib.edges(r, names); _is_subnet_edge(e); some z in _edge_zones(e)],
+	array.concat(
+		[null | some e in lib.edges(r, names); not _is_subnet_edge(e)],
+		[null | some _ in _literal_entries(r, names)],
+	),
+)
 
-# [stack, id] for each entry of a subnet-id list: a literal list, or a whole
-# list handed over from another stack through CDKTF's remote state.
-_entries(stack, ids) := [[stack, id] | some id in ids] if is_array(ids)
+# Literal strings (e.g. subnet-0abc...) in the list at `names`: never provably placed.
+_literal_entries(r, names) := [v |
+	walk(r.values, [path, v])
+	is_string(v)
+	not contains(v, "${")
+	[p | some p in path; is_string(p)] == names
+]
 
-_entries(stack, ids) := [[remote.stack, id] | some id in out] if {
-	is_string(ids)
-	m := regex.find_all_string_submatch_n(_remote_ref, ids, 1)[0]
-	remote := input.remote_outputs[stack][m[1]]
-	out := remote.outputs[m[2]]
-	is_array(out)
-}
+# The subnet instances of a list of subnets, as zones.
+zones_of(subnets) := [z | some s in subnets; some z in subnet_zones(s)]
 
-_entries(stack, ids) := [[stack, ids]] if {
-	is_string(ids)
-	not _remote_list(stack, ids)
-}
-
-_entries(_, ids) := [] if {
-	not is_array(ids)
-	not is_string(ids)
-}
-
-_remote_list(stack, ids) if {
-	m := regex.find_all_string_submatch_n(_remote_ref, ids, 1)[0]
-	is_array(input.remote_outputs[stack][m[1]].outputs[m[2]])
-}
-
-# The aws_subnet an id refers to, or null when it is not a subnet of the design.
-_subnet_or_null(stack, id) := s if {
-	s := lib.ref_target(stack, id)
-	s.type == "aws_subnet"
-} else := null
-
-# Each entry of a subnet-id list, resolved to its aws_subnet or null.
-subnets(stack, ids) := [_subnet_or_null(entry[0], entry[1]) | some entry in _entries(stack, ids)]
-
-# What a list of subnets (nulls for unresolved ids) provably spans.
-spread(subnet_list) := result if {
-	zones := [z | some s in subnet_list; s != null; z := zone_of(s)]
-	names := {z.zone | some z in zones; z.kind == "name"}
-	ids := {z.zone | some z in zones; z.kind == "id"}
-	unknown := count(subnet_list) - count(zones)
+# What a list of zones (nulls for unknown) provably spans.
+spread(zone_list) := result if {
+	known := [z | some z in zone_list; z != null]
+	namespaces := {z.ns | some z in known}
+	counts := [count({z.zone | some z in known; z.ns == ns}) | some ns in namespaces]
 	result := {
-		"distinct": max([count(names), count(ids)]),
-		"zones": sort(names | ids),
-		"unknown": unknown,
-		"mixed": count(names) * count(ids) > 0,
+		"distinct": max(array.concat([0], counts)),
+		"zones": sort({_label(z) | some z in known}),
+		"unknown": count(zone_list) - count(known),
+		"mixed": count(namespaces) > 1,
 	}
 }
+
+_label(z) := z.zone if z.ns in {"name", "id"}
+
+# An element of a data source reads as the expression that picks it:
+# data.aws_availability_zones.azs.names[1].
+_label(z) := sprintf("%s.%s", [lib.by_key[split(z.ns, "#")[0]].address, z.zone]) if not z.ns in {"name", "id"}
 
 # A plain-language account of a spread, for messages.
 describe(s) := concat("", [_count_text(s), _unknown_text(s), _mixed_text(s)])
@@ -95,4 +93,4 @@ _unknown_text(s) := sprintf("; %d subnet(s) have a computed AZ or are not subnet
 
 _mixed_text(s) := "" if s.mixed == false
 
-_mixed_text(s) := "; zone names and zone ids are mixed and cannot be compared, so only the larger distinct count is proven" if s.mixed == true
+_mixed_text(s) := "; zones named in different ways (names, ids, data sources) cannot be compared, so only the largest distinct count is proven" if s.mixed == true

@@ -8,7 +8,7 @@ _west_key := {"stack": "s", "type": "aws_kms_key", "name": "k", "address": "aws_
 
 _cluster(values) := {"stack": "p", "type": "aws_rds_cluster", "name": "db", "address": "aws_rds_cluster.db", "region": "us-east-1", "values": values}
 
-_input(resources) := {"resources": resources, "remote_outputs": {}}
+_input(resources) := harness.normalise({"resources": resources})
 
 _messages(result) := {f.message | some f in result}
 
@@ -59,12 +59,12 @@ _remote := {"g": {"cross-stack-reference-input-s": {"stack": "s", "outputs": {"w
 
 test_replica_with_cross_stack_key_of_its_region_passes if {
 	replica_key := "${data.terraform_remote_state.cross-stack-reference-input-s.outputs.west}"
-	result := dr_enc_01.deny with input as {"resources": [_global_key, _west_key, _table(replica_key)], "remote_outputs": _remote}
+	result := dr_enc_01.deny with input as harness.normalise({"resources": [_global_key, _west_key, _table(replica_key)], "remote_outputs": _remote})
 	count(result) == 0
 }
 
 test_replica_with_other_region_key_fails if {
-	result := dr_enc_01.deny with input as {"resources": [_global_key, _west_key, _table("${aws_kms_key.k.arn}")], "remote_outputs": _remote}
+	result := dr_enc_01.deny with input as harness.normalise({"resources": [_global_key, _west_key, _table("${aws_kms_key.k.arn}")], "remote_outputs": _remote})
 	some m in _messages(result)
 	contains(m, "not us-west-2")
 }

@@ -16,7 +16,7 @@ _key(values) := _res("p", "aws_kms_key", "k", values)
 
 _key_on_document := _key({"enable_key_rotation": true, "policy": "${data.aws_iam_policy_document.key.json}"})
 
-_input(resources, data_sources) := {"resources": resources, "data_sources": data_sources, "remote_outputs": {}, "stacks": []}
+_input(resources, data_sources) := harness.normalise({"resources": resources, "data_sources": data_sources, "remote_outputs": {}, "stacks": []})
 
 _deny(resources, data_sources) := result if {
 	result := dr_enc_02.deny with input as _input(resources, data_sources)
@@ -78,7 +78,7 @@ test_document_principal_type_star_with_action_star_fails if {
 	statement := {"actions": ["*"], "principals": [{"type": "*", "identifiers": ["*"]}]}
 	result := _deny([_key_on_document], [_document([statement])])
 	some m in _messages(result)
-	contains(m, "(no Sid) allows *")
+	contains(m, `statement #1 (no Sid) allows * to every principal (Principal "*")`)
 }
 
 test_deny_statement_to_everyone_passes if {
@@ -124,9 +124,8 @@ test_literal_json_single_statement_object_root_only_passes if {
 }
 
 test_unreadable_policy_expression_fails if {
-	result := _deny([_key({"policy": "${jsonencode({Statement = []})}"})], [])
-	some m in _messages(result)
-	contains(m, "cannot be shown")
+	result := _deny([_key({"policy": "${var.key_policy}"})], [])
+	_messages(result) == {"key policy cannot be read (var.key_policy is not a policy document of this design), so it cannot be shown not to grant kms:* to everyone; expected a reference to an aws_iam_policy_document, JSON text or jsonencode({...})"}
 }
 
 test_literal_non_json_policy_fails if {
@@ -153,7 +152,7 @@ test_separate_key_policy_resource_is_judged if {
 test_cross_stack_document_is_read if {
 	key := _res("s", "aws_kms_key", "k", {"policy": "${data.terraform_remote_state.cross-stack-reference-input-p.outputs.doc}"})
 	remote := {"s": {"cross-stack-reference-input-p": {"stack": "p", "outputs": {"doc": "${data.aws_iam_policy_document.key.json}"}}}}
-	result := dr_enc_02.deny with input as {"resources": [key], "data_sources": [_document([_open_statement])], "remote_outputs": remote}
+	result := dr_enc_02.deny with input as harness.normalise({"resources": [key], "data_sources": [_document([_open_statement])], "remote_outputs": remote})
 	count(result) == 1
 }
 
@@ -162,4 +161,40 @@ test_odd_value_types_do_not_break_the_policy_reading if {
 	result := _deny([_key_on_document], [_document([statement])])
 	some m in _messages(result)
 	contains(m, "statement \"7\" allows kms:*")
+}
+
+# --- idioms of other teams' apps (issue 8) --------------------------------------------
+
+_jsonencode_policy(principal) := sprintf(`${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "AccountRoot", "Effect" = "Allow", "Principal" = {"AWS" = "arn:aws:iam::${data.aws_caller_identity.account.account_id}:root"}, "Action" = "kms:*", "Resource" = "*"}, {"Sid" = "Services", "Effect" = "Allow", "Principal" = %s, "Action" = ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource" = "*"}, {"Sid" = "Admins", "Effect" = "Allow", "Principal" = %s, "Action" = "kms:*", "Resource" = "*"}]})}`, principal)
+
+test_jsonencode_key_policy_is_read if {
+	# Stack per region: each regional stack's key writes its policy with Fn.jsonencode.
+	root := `{"AWS" = "arn:aws:iam::${data.aws_caller_identity.account.account_id}:root"}`
+	good := _res("orders-usw2", "aws_kms_key", "data_key", {"deletion_window_in_days": 14, "policy": _jsonencode_policy([`{"Service" = ["dynamodb.amazonaws.com", "lambda.amazonaws.com"]}`, root])})
+	count(_deny([good], [])) == 0
+	open := object.union(good, {"values": {"policy": _jsonencode_policy([`{"Service" = "dynamodb.amazonaws.com"}`, `{"AWS" = ["arn:aws:iam::111122223333:role/admin", "*"]}`])}})
+	result := _deny([open], [])
+	{[f.stack, f.address, f.message] | some f in result} == {[
+		"orders-usw2", "aws_kms_key.data_key",
+		`policy (jsonencode): statement "Admins" allows kms:* to every principal (Principal "*"); expected kms:* only for the account root or named administrators`,
+	]}
+}
+
+test_json_text_with_interpolations_is_read if {
+	# json.dumps of a dict holding tokens: JSON text whose values are ${...} interpolations.
+	root := `{"Version": "2012-10-17", "Statement": [{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:${data.aws_partition.p.partition}:iam::${data.aws_caller_identity.c.account_id}:root"}, "Action": "kms:*", "Resource": "*"}]}`
+	count(_deny([_key({"policy": root})], [])) == 0
+	open := `{"Version": "2012-10-17", "Statement": [{"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "${data.aws_caller_identity.c.account_id}"}}}]}`
+	_messages(_deny([_key({"policy": open})], [])) == {`policy (JSON text with interpolations): statement "Open" allows kms:* to every principal (Principal "*"); expected kms:* only for the account root or named administrators`}
+}
+
+test_replica_key_in_aliased_region_with_separate_key_policy if {
+	# One stack, aliased provider: the replica key's policy is set by an aws_kms_key_policy.
+	replica := _res("app", "aws_kms_replica_key", "west", {"primary_key_arn": "${aws_kms_key.k.arn}"})
+	holder := _res("app", "aws_kms_key_policy", "west", {"key_id": "${aws_kms_replica_key.west.id}", "policy": "${data.aws_iam_policy_document.west.json}"})
+	document := _data("app", "aws_iam_policy_document", "west", {"statement": [_open_statement]})
+	result := dr_enc_02.deny with input as harness.normalise({"resources": [replica, holder], "data_sources": [document]})
+	{f.address | some f in result} == {"aws_kms_key_policy.west"}
+	subjects := dr_enc_02.evaluated with input as harness.normalise({"resources": [replica, holder], "data_sources": [document]})
+	subjects == {"app/aws_kms_replica_key.west", "app/aws_kms_key_policy.west"}
 }

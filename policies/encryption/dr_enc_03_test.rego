@@ -23,7 +23,7 @@ _secondary := _res("aws_rds_cluster", "secondary", "us-west-2", {"global_cluster
 
 _function(variables) := _res("aws_lambda_function", "f", "us-east-1", {"function_name": "f", "environment": {"variables": variables}})
 
-_input(resources) := {"resources": resources, "data_sources": [], "remote_outputs": {}, "stacks": []}
+_input(resources) := harness.normalise({"resources": resources, "data_sources": [], "remote_outputs": {}, "stacks": []})
 
 _deny(resources) := result if {
 	result := dr_enc_03.deny with input as _input(resources)
@@ -37,7 +37,7 @@ test_managed_password_with_regional_key_passes if {
 
 test_every_resource_and_data_source_is_evaluated if {
 	doc := {"stack": "dr", "type": "aws_iam_policy_document", "name": "d", "address": "data.aws_iam_policy_document.d", "region": "us-east-1", "values": {}}
-	subjects := dr_enc_03.evaluated with input as {"resources": [_key, _primary], "data_sources": [doc], "remote_outputs": {}}
+	subjects := dr_enc_03.evaluated with input as harness.normalise({"resources": [_key, _primary], "data_sources": [doc]})
 	subjects == {"dr/aws_kms_key.east", "dr/aws_rds_cluster.primary", "dr/data.aws_iam_policy_document.d"}
 }
 
@@ -63,7 +63,7 @@ test_password_of_a_db_instance_fails if {
 	instance := _res("aws_db_instance", "legacy", "us-east-1", {"username": "admin", "password": "hunter2"})
 	result := _deny([instance])
 	some m in _messages(result)
-	startswith(m, "password holds a literal secret-like value (7 characters")
+	m == "password holds a literal secret-like value (not shown); expected no secret in the configuration (a reference to Secrets Manager, a managed password or IAM authentication)"
 }
 
 test_managed_password_off_fails if {
@@ -100,7 +100,7 @@ test_environment_list_form_and_camel_case_fail if {
 	fn := _res("aws_lambda_function", "f", "us-east-1", {"environment": [{"variables": {"apiKey": "abc123"}}]})
 	result := _deny([fn])
 	some m in _messages(result)
-	startswith(m, "environment.0.variables.apiKey")
+	startswith(m, "environment[0].variables.apiKey holds a literal")
 }
 
 test_secret_names_holding_expressions_pass if {
@@ -164,7 +164,7 @@ test_secure_string_parameter_literal_fails if {
 
 test_data_sources_are_scanned if {
 	http := {"stack": "dr", "type": "http", "name": "probe", "address": "data.http.probe", "region": null, "values": {"request_headers": {"X-Api-Key": "abc"}}}
-	result := dr_enc_03.deny with input as {"resources": [], "data_sources": [http], "remote_outputs": {}}
+	result := dr_enc_03.deny with input as harness.normalise({"resources": [], "data_sources": [http]})
 	some f in result
 	f.address == "data.http.probe"
 }
@@ -175,7 +175,7 @@ test_json_written_as_a_string_is_scanned if {
 	result := _deny([task])
 	count(result) == 1
 	some m in _messages(result)
-	startswith(m, "container_definitions.0.environment.0 names \"DB_PASSWORD\"")
+	m == "container_definitions[0].environment[0] names \"DB_PASSWORD\" with a literal value (not shown); expected a reference to a secret store instead"
 }
 
 test_credential_inside_json_string_is_reported_once if {
@@ -183,7 +183,7 @@ test_credential_inside_json_string_is_reported_once if {
 	result := _deny([_res("aws_ecs_task_definition", "t", "us-east-1", {"container_definitions": definitions})])
 	count(result) == 1
 	some m in _messages(result)
-	startswith(m, "container_definitions.0.command.1 contains an AWS access key id")
+	m == "container_definitions[0].command[1] contains an AWS access key id (not shown); expected no credential in the configuration"
 }
 
 test_odd_value_types_do_not_break_the_scan if {
@@ -195,7 +195,7 @@ test_odd_value_types_do_not_break_the_scan if {
 test_secret_in_a_list_is_named_by_its_key if {
 	result := _deny([_res("aws_instance", "i", "us-east-1", {"api_key": ["abc123"]})])
 	some m in _messages(result)
-	startswith(m, "api_key.0 holds a literal secret-like value")
+	startswith(m, "api_key[0] holds a literal secret-like value")
 }
 
 # A resource without values has no text to pre-screen: everything is walked.
@@ -213,4 +213,82 @@ test_escaped_names_inside_json_strings_are_scanned if {
 	result := _deny([_res("aws_ecs_task_definition", "t", "us-east-1", {"container_definitions": definitions})])
 	some m in _messages(result)
 	contains(m, "names \"DB_PASSWORD\" with a literal value")
+}
+
+# --- idioms of other teams' apps (issue 8) --------------------------------------------
+
+test_jsonencode_container_definitions_are_scanned if {
+	definitions := `${jsonencode([{"name" = "api", "image" = "${aws_ecr_repository.api.repository_url}:1.4", "environment" = [{"name" = "DB_HOST", "value" = "${aws_rds_cluster.primary.endpoint}"}, {"name" = "DB_PASSWORD", "value" = "Winter2024!"}], "secrets" = [{"name" = "API_TOKEN", "valueFrom" = "${aws_secretsmanager_secret.api.arn}"}]}])}`
+	result := _deny([_res("aws_ecs_task_definition", "api", "us-east-1", {"family": "api", "container_definitions": definitions})])
+	{[f.address, f.message] | some f in result} == {[
+		"aws_ecs_task_definition.api",
+		`container_definitions[0].environment[1] names "DB_PASSWORD" with a literal value (not shown); expected a reference to a secret store instead`,
+	]}
+}
+
+test_json_text_with_interpolations_is_scanned if {
+	# json.dumps of a dict holding tokens: the interpolation is an expression, the literal a secret.
+	definitions := `[{"name": "api", "environment": [{"name": "DB_HOST", "value": "${aws_rds_cluster.primary.endpoint}"}, {"name": "DB_PASS", "value": "hunter2"}, {"name": "REDIS_AUTH_TOKEN", "value": "${random_password.redis.result}"}]}]`
+	result := _deny([_res("aws_ecs_task_definition", "api", "us-east-1", {"container_definitions": definitions})])
+	_messages(result) == {`container_definitions[0].environment[1] names "DB_PASS" with a literal value (not shown); expected a reference to a secret store instead`}
+}
+
+_version(value) := _res("aws_secretsmanager_secret_version", "db", "us-east-1", {"secret_id": "${aws_secretsmanager_secret.db.id}", "secret_string": value})
+
+test_secret_string_built_with_jsonencode if {
+	generated := `${jsonencode({"username" = "app", "password" = "${random_password.db.result}"})}`
+	typed := `${jsonencode({"username" = "app", "password" = "correct-horse"})}`
+	count(_deny([_version(generated)])) == 0
+	_messages(_deny([_version(typed)])) == {"secret_string.password holds a literal secret-like value (not shown); expected no secret in the configuration (a reference to Secrets Manager, a managed password or IAM authentication)"}
+}
+
+test_master_password_without_managed_password_is_one_finding if {
+	values := object.union(object.remove(_primary_values, ["manage_master_user_password"]), {"master_password": "Sup3r-Secret"})
+	result := _deny([_key, _res("aws_rds_cluster", "primary", "us-east-1", values)])
+	_messages(result) == {"master_password is set (a literal): the password is written into the Terraform JSON or state; expected manage_master_user_password = true and no master_password"}
+}
+
+test_unmanaged_password_has_no_secret_key_finding if {
+	values := object.remove(_primary_values, ["manage_master_user_password", "master_user_secret_kms_key_id"])
+	result := _deny([_key, _res("aws_rds_cluster", "primary", "us-east-1", values)])
+	_messages(result) == {"manage_master_user_password is not true for a cluster that creates the master user; expected RDS to manage the password in Secrets Manager"}
+}
+
+test_tag_keys_are_labels_but_tag_values_are_scanned if {
+	labelled := _res("aws_s3_bucket", "b", "us-east-1", {"tags": {"Secret": "internal", "DataClass": "restricted"}})
+	count(_deny([labelled])) == 0
+	leaked := _res("aws_s3_bucket", "b", "us-east-1", {"tags_all": {"Token": "ghp_0123456789abcdefghijABCDEFGHIJ012345"}})
+	_messages(_deny([leaked])) == {"tags_all.Token contains a GitHub token (not shown); expected no credential in the configuration"}
+}
+
+test_secret_named_value_with_a_credential_shape_is_one_finding if {
+	result := _deny([_function({"DATABASE_PASSWORD": "postgres://admin:hunter2@db.internal:5432/app"})])
+	_messages(result) == {"environment.variables.DATABASE_PASSWORD holds a literal secret-like value (not shown, a URL with an embedded password); expected no secret in the configuration (a reference to Secrets Manager, a managed password or IAM authentication)"}
+}
+
+test_master_secret_key_across_stacks if {
+	# Stack per region: the secondary region's cluster names its region's key through remote state.
+	key := {"stack": "west", "type": "aws_kms_key", "name": "k", "region": "us-west-2", "values": {"enable_key_rotation": true}}
+	cluster := {"stack": "dbw", "type": "aws_rds_cluster", "name": "c", "region": "us-west-2", "values": {
+		"master_username": "app", "manage_master_user_password": true,
+		"master_user_secret_kms_key_id": "${data.terraform_remote_state.cross-stack-reference-input-west.outputs.key}",
+	}}
+	remote := {"dbw": {"cross-stack-reference-input-west": {"stack": "west", "outputs": {"key": "${aws_kms_key.k.arn}"}}}}
+	result := dr_enc_03.deny with input as harness.normalise({"resources": [key, cluster], "remote_outputs": remote})
+	count(result) == 0
+}
+
+test_no_message_shows_a_secret if {
+	result := _deny([
+		_function({"DB_PASSWORD": "hunter2-prod", "URL": "https://u:pw-9921@x.example.com"}),
+		_res("aws_ssm_parameter", "p", "us-east-1", {"name": "/app/api_key", "type": "String", "value": "k-77813"}),
+		_res("aws_rds_cluster", "c", "us-east-1", {"master_password": "Sup3r-Secret"}),
+	])
+	count(result) == 4
+	every f in result {
+		not contains(f.message, "hunter2")
+		not contains(f.message, "pw-9921")
+		not contains(f.message, "k-77813")
+		not contains(f.message, "Sup3r")
+	}
 }

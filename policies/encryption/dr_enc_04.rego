@@ -12,14 +12,32 @@
 #   forces TLS: rds.force_ssl = 1 (Aurora PostgreSQL) or
 #   require_secure_transport = 1/ON (Aurora MySQL). A cluster on the default
 #   parameter group, or on a group that is not part of the design, cannot be
-#   shown to force TLS and is reported.
+#   shown to force TLS and is reported. Findings name the health check or
+#   the cluster (whose connections may travel unencrypted).
 # custom:
 #   id: DR-ENC-04
 #   severity: high
 #   controls:
-#     nist-800-53: [SC-8, SC-8(1)]
-#     soc2: [CC6.7]
-#     iso-27001: [A.8.24]
+#     - framework: nist-800-53
+#       control: SC-8(1)
+#       grade: supports
+#       why: Health checks use HTTPS and every database forces TLS; other traffic is not judged.
+#     - framework: nist-800-53
+#       control: SC-8
+#       grade: supports
+#       why: The failover probes and the database connections are encrypted in transit.
+#     - framework: soc2
+#       control: CC6.7
+#       grade: supports
+#       why: Data moving to the databases and the health probes travel encrypted.
+#     - framework: iso-27001
+#       control: A.8.24
+#       grade: supports
+#       why: Cryptography protects the health probes and database connections in transit.
+#   observes:
+#     aws_route53_health_check: [type, port]
+#     aws_rds_cluster: [db_cluster_parameter_group_name]
+#     aws_rds_cluster_parameter_group: [family, parameter]
 #   remediation: >-
 #     Set type = "HTTPS" (or "HTTPS_STR_MATCH") on each aws_route53_health_check;
 #     give each aws_rds_cluster an aws_rds_cluster_parameter_group with
@@ -61,19 +79,28 @@ _tls_parameters := {
 
 _clusters := lib.resources("aws_rds_cluster")
 
-# The cluster parameter group a cluster names: by reference, or by literal name in its region.
-_group(cluster) := g if {
-	g := lib.ref_target(cluster.stack, object.get(cluster.values, "db_cluster_parameter_group_name", null))
-	g.type == "aws_rds_cluster_parameter_group"
+_group_type := "aws_rds_cluster_parameter_group"
+
+# The design's groups by literal name.
+_groups_by_name := {name: [g | some g in lib.resources(_group_type); object.get(g.values, "name", null) == name] |
+	some g in lib.resources(_group_type)
+	name := object.get(g.values, "name", null)
+	lib.is_literal(name)
 }
 
+# The cluster parameter group a cluster names: by reference (also across
+# stacks), or by the literal name of a group of the design in its region.
 _group(cluster) := g if {
+	g := lib.ref(cluster, ["db_cluster_parameter_group_name"])
+	g.type == _group_type
+	not startswith(g.address, "data.")
+}
+
+_group(cluster) := same_region[0] if {
 	name := object.get(cluster.values, "db_cluster_parameter_group_name", null)
-	is_string(name)
-	not lib.is_expression(name)
-	some g in lib.resources("aws_rds_cluster_parameter_group")
-	object.get(g.values, "name", null) == name
-	g.region == cluster.region
+	lib.is_literal(name)
+	same_region := [g | some g in object.get(_groups_by_name, name, []); g.region == cluster.region]
+	count(same_region) > 0
 }
 
 _forces_tls(group) if {
@@ -102,21 +129,33 @@ deny contains lib.finding(rego.metadata.chain(), cluster, msg) if {
 	not _group(cluster)
 	name := object.get(cluster.values, "db_cluster_parameter_group_name", null)
 	msg := sprintf(
-		"db_cluster_parameter_group_name %s, so TLS cannot be shown to be forced; expected an aws_rds_cluster_parameter_group of the design with rds.force_ssl = 1",
-		[_named(name)],
+		"db_cluster_parameter_group_name %s, so TLS cannot be shown to be forced; expected an aws_rds_cluster_parameter_group of the design in %s with rds.force_ssl = 1 (or require_secure_transport = 1 for MySQL)",
+		[_named(name), cluster.region],
 	)
 }
 
-deny contains lib.finding(rego.metadata.chain(), group, msg) if {
+# The finding names the cluster whose connections may travel unencrypted.
+deny contains lib.finding(rego.metadata.chain(), cluster, msg) if {
 	some cluster in _clusters
 	group := _group(cluster)
 	not _forces_tls(group)
 	msg := sprintf(
-		"cluster parameter group of %s/%s does not force TLS (%s); expected rds.force_ssl = 1 (or require_secure_transport = 1 for MySQL)",
-		[cluster.stack, cluster.address, _tls_setting(group)],
+		"db_cluster_parameter_group_name: %s does not force TLS (%s); expected rds.force_ssl = 1 (or require_secure_transport = 1 for MySQL)",
+		[_where(group, cluster), _tls_setting(group)],
 	)
 }
 
-_named(null) := "is not set (the engine's default group, which does not force TLS)"
+_where(group, cluster) := group.address if group.stack == cluster.stack
 
-_named(name) := sprintf("%q is not a parameter group of this design", [name]) if name != null
+_where(group, cluster) := lib.subject(group) if group.stack != cluster.stack
+
+_named(null) := "is not set (the engine's default group, which the design cannot change to force TLS)"
+
+_named(name) := sprintf("%q is not a parameter group of this design in the cluster's region", [name]) if lib.is_literal(name)
+
+_named(name) := sprintf("%s refers to no parameter group of this design", [name]) if lib.is_expression(name)
+
+_named(name) := sprintf("is %v, not a parameter group name", [name]) if {
+	name != null
+	not is_string(name)
+}

@@ -1,26 +1,34 @@
 # METADATA
 # title: Shared helpers for the DR policies
 # description: >-
-#   Resource lookup, reference resolution (local and cross-stack) and the
-#   single place where a finding is shaped. Rule packages import this.
+#   Lookups into the normalised model the harness builds once per check
+#   (compliance/model, described by compliance/model/input.schema.json):
+#   blocks by type and key, references as edges, the single place where a
+#   finding is shaped, and settings. No policy parses a Terraform string:
+#   what a value refers to is an edge of input.refs_from.
 package dr.lib
 
-# All resources of one Terraform type, in input order: a lookup into
-# by_type, so a call costs O(1) however often rules call it.
-resources(type) := by_type[type]
+# --- blocks ------------------------------------------------------------------
 
-resources(type) := [] if not by_type[type]
+# All resources of one Terraform type, in input order.
+resources(type) := object.get(by_type, type, [])
 
-# Resources grouped by type, built once per evaluation. The inner
-# comprehension closes over `type` in an equality, so OPA indexes it
-# ("comprehension indexing"): one pass over the input, not one per type.
-by_type := {type: typed |
+by_type := {type: [r | some r in input.resources; r.type == type] |
 	some type in {r.type | some r in input.resources}
-	typed := [r | some r in input.resources; r.type == type]
 }
 
-# Index by "stack|address", built once per evaluation.
-by_key := {sprintf("%s|%s", [r.stack, r.address]): r | some r in input.resources}
+# All data sources of one type (address data.<type>.<name>).
+data_sources(type) := object.get(_data_by_type, type, [])
+
+_data_by_type := {type: [d | some d in input.data_sources; d.type == type] |
+	some type in {d.type | some d in input.data_sources}
+}
+
+# Every resource and data source by its key, "stack|address".
+by_key := object.union(
+	{r.key: r | some r in input.resources},
+	{d.key: d | some d in input.data_sources},
+)
 
 # A nested block as a list, whether it was synthesized as an object or a list.
 blocks(value) := value if is_array(value)
@@ -39,72 +47,118 @@ first(xs, _) := xs[0] if count(xs) > 0
 
 first(xs, default_value) := default_value if count(xs) == 0
 
-_local_ref := `^\$\{([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)(\[[0-9]+\])?\}$`
+# --- references (edges of the model) -----------------------------------------
 
-_remote_ref := `^\$\{data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\}$`
+# Every reference a block holds, resolved or not.
+refs(r) := object.get(input.refs_from, r.key, [])
 
+# Every reference that names a block.
+referrers(r) := object.get(input.refs_to, r.key, [])
+
+# Is path (a list of names and positions) a prefix of an edge's path?
+under(edge_path, prefix) if array.slice(edge_path, 0, count(prefix)) == prefix
+
+# The same, comparing names only: a single block synthesizes as an object or
+# as a one-element list, and both must read the same.
+under_names(edge, names) if array.slice(edge.names, 0, count(names)) == names
+
+# The block the attribute at `names` IS a reference to (the whole value is
+# one reference, no function around it); undefined when it is anything else.
+ref(r, names) := by_key[keys[0]] if {
+	keys := [e.to | some e in refs(r); e.names == names; e.whole; e.to != null]
+	count({k | some k in keys}) == 1
+}
+
+# Every block mentioned anywhere at or under `names`: inside functions,
+# templates, lists and cross-stack list outputs too.
+mentions(r, names) := {by_key[e.to] | some e in refs(r); e.to != null; under_names(e, names)}
+
+# The edges at or under `names` (resolved or not).
+edges(r, names) := [e | some e in refs(r); under_names(e, names)]
+
+# Is edge_path the place `path` names? Names must be equal and so must the
+# non-zero positions: position 0 is optional, because a single block
+# synthesizes as an object or as a one-element list.
+same_place(edge_path, path) if {
+	[x | some x in edge_path; is_string(x)] == [x | some x in path; is_string(x)]
+	[x | some x in edge_path; is_number(x); x != 0] == [x | some x in path; is_number(x); x != 0]
+}
+
+# The edges held by one entry of a list block, e.g. replica[1].
+entry_edges(r, path) := [e | some e in refs(r); under(e.path, path)]
+
+# Is a value an interpolation at all?
 is_expression(value) if {
 	is_string(value)
 	contains(value, "${")
 }
 
-# The resource an expression refers to, in its own stack.
-_local_target(stack, value) := r if {
+is_literal(value) if {
 	is_string(value)
-	m := regex.find_all_string_submatch_n(_local_ref, value, 1)[0]
-	r := by_key[sprintf("%s|%s.%s", [stack, m[1], m[2]])]
+	not contains(value, "${")
 }
 
-# The resource an expression refers to: in the same stack, or in another
-# stack through CDKTF's cross-stack remote state.
-ref_target(stack, value) := _local_target(stack, value)
+# --- KMS keys ----------------------------------------------------------------
 
-ref_target(stack, value) := r if {
-	is_string(value)
-	m := regex.find_all_string_submatch_n(_remote_ref, value, 1)[0]
-	remote := input.remote_outputs[stack][m[1]]
-	r := _local_target(remote.stack, remote.outputs[m[2]])
+_key_types := {"aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key"}
+
+# The customer-managed key an attribute refers to: a key of the design, or
+# the key behind an alias of the design.
+kms_key(r, names) := k if {
+	k := ref(r, names)
+	k.type in _key_types
 }
 
-# True when value is a cross-stack reference.
-is_cross_stack(value) if regex.match(_remote_ref, value)
-
-# A customer-managed key of the given region: a reference to an aws_kms_key
-# that will be created in that region.
-is_regional_cmk(stack, value, region) if {
-	key := ref_target(stack, value)
-	key.type == "aws_kms_key"
-	key.region == region
+kms_key(r, names) := k if {
+	alias := ref(r, names)
+	alias.type == "aws_kms_alias"
+	k := ref(alias, ["target_key_id"])
+	k.type in _key_types
 }
 
-# Why a key reference is not a regional customer-managed key, for messages.
-key_problem(_, value, _) := "no key set (AWS-owned or AWS-managed encryption)" if {
-	not is_string(value)
+# Why an attribute holds no customer-managed key of `region`, for messages.
+key_problem(r, names, _) := "no key set (AWS-owned or AWS-managed encryption)" if {
+	not is_string(_value_at(r, names))
 }
 
-key_problem(_, value, _) := "an AWS-managed key (alias/aws/...), not a customer-managed key" if {
+key_problem(r, names, _) := "an AWS-managed key (alias/aws/...), not a customer-managed key" if {
+	value := _value_at(r, names)
 	is_string(value)
 	contains(value, "alias/aws/")
 }
 
-key_problem(stack, value, _) := sprintf("a literal key identifier %q, not a reference", [value]) if {
-	is_string(value)
-	not is_expression(value)
+key_problem(r, names, _) := sprintf("a literal key identifier %q, not a reference", [value]) if {
+	value := _value_at(r, names)
+	is_literal(value)
 	not contains(value, "alias/aws/")
 }
 
-key_problem(stack, value, region) := sprintf("key %s is in %s, not %s", [k.address, k.region, region]) if {
-	k := ref_target(stack, value)
-	k.type == "aws_kms_key"
+key_problem(r, names, region) := sprintf("key %s is in %s, not %s", [k.address, k.region, region]) if {
+	k := kms_key(r, names)
 	k.region != region
 }
 
-key_problem(stack, value, _) := sprintf("%s is not an aws_kms_key of this design", [value]) if {
+key_problem(r, names, _) := sprintf("%s is not a KMS key of this design", [value]) if {
+	value := _value_at(r, names)
 	is_expression(value)
-	not _refers_to_key(stack, value)
+	not kms_key(r, names)
 }
 
-_refers_to_key(stack, value) if ref_target(stack, value).type == "aws_kms_key"
+# The value at a names path (single blocks as object or one-element list).
+_value_at(r, names) := value if {
+	count(names) == 1
+	value := object.get(r.values, names[0], null)
+}
+
+_value_at(r, names) := value if {
+	count(names) == 2
+	some b in block(r, names[0])
+	value := object.get(b, names[1], null)
+}
+
+is_regional_cmk(r, names, region) if kms_key(r, names).region == region
+
+# --- findings ----------------------------------------------------------------
 
 subject(r) := sprintf("%s/%s", [r.stack, r.address])
 
@@ -117,11 +171,21 @@ finding(chain, r, message) := {
 	"message": message,
 }
 
-# Settings the harness passes as data (targets, required tags), with defaults.
+# --- settings ----------------------------------------------------------------
+
+# Settings the harness passes as data (targets, allowances, required tags).
 setting(name, _) := data.settings[name]
 
 setting(name, default_value) := default_value if not _has_setting(name)
 
 _has_setting(name) if {
 	_ = data.settings[name]
+}
+
+# A literal number, whether synthesized as a number or a numeric string.
+num(value) := value if is_number(value)
+
+num(value) := to_number(value) if {
+	is_string(value)
+	regex.match(`^[0-9]+(\.[0-9]+)?$`, value)
 }

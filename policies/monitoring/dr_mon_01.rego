@@ -12,9 +12,21 @@
 #   id: DR-MON-01
 #   severity: medium
 #   controls:
-#     nist-800-53: [SI-4, AU-6, IR-4]
-#     soc2: [CC7.2]
-#     iso-27001: [A.8.16]
+#     - framework: nist-800-53
+#       control: SI-4
+#       grade: supports
+#       why: Every health check raises an alarm, also when it stops reporting; who reads the alarm is outside the configuration.
+#     - framework: soc2
+#       control: CC7.2
+#       grade: supports
+#       why: A region that stops answering raises an alarm on an encrypted topic.
+#     - framework: iso-27001
+#       control: A.8.16
+#       grade: supports
+#       why: The health of each region is monitored and alarmed.
+#   observes:
+#     aws_cloudwatch_metric_alarm: [region, namespace, metric_name, dimensions, comparison_operator, threshold, treat_missing_data, alarm_actions]
+#     aws_sns_topic: [kms_master_key_id]
 #   remediation: >-
 #     For each aws_route53_health_check, create in us-east-1 an
 #     aws_cloudwatch_metric_alarm on AWS/Route53 HealthCheckStatus with
@@ -24,17 +36,17 @@
 package dr.rules.dr_mon_01
 
 import data.dr.lib
-import data.dr.recovery.helpers as h
+import data.dr.recovery as rec
 
 # Route 53 publishes health-check metrics in us-east-1 only.
 _metrics_region := "us-east-1"
 
 _health_checks := lib.resources("aws_route53_health_check")
 
-_status_alarms := h.alarms("AWS/Route53", "HealthCheckStatus")
+_status_alarms := rec.alarms("AWS/Route53", "HealthCheckStatus")
 
 _checked(alarm) := hc if {
-	hc := lib.ref_target(alarm.stack, h.dimension(alarm, "HealthCheckId"))
+	hc := rec.dimension_target(alarm, "HealthCheckId")
 	hc.type == "aws_route53_health_check"
 }
 
@@ -60,12 +72,12 @@ _missing_data_problem(alarm) := "" if {
 # HealthCheckStatus is 1 (healthy) or 0 (unhealthy): the alarm fires below 1.
 _direction_problem(alarm) := "" if {
 	alarm.values.comparison_operator == "LessThanThreshold"
-	threshold := h.num(alarm.values.threshold)
+	threshold := lib.num(alarm.values.threshold)
 	threshold > 0
 	threshold <= 1
 } else := "" if {
 	alarm.values.comparison_operator == "LessThanOrEqualToThreshold"
-	threshold := h.num(alarm.values.threshold)
+	threshold := lib.num(alarm.values.threshold)
 	threshold >= 0
 	threshold < 1
 } else := sprintf("comparison_operator %v with threshold %v does not fire when the status drops to 0: expected LessThanThreshold 1", [
@@ -74,7 +86,7 @@ _direction_problem(alarm) := "" if {
 ])
 
 _topic_problem(alarm) := "" if {
-	some t in h.alarm_topics(alarm)
+	some t in rec.alarm_topics(alarm)
 	t.region == alarm.region
 } else := "alarm_actions notify no SNS topic of the alarm's region: expected one"
 
@@ -97,28 +109,26 @@ deny contains lib.finding(rego.metadata.chain(), alarm, msg) if {
 deny contains lib.finding(rego.metadata.chain(), alarm, msg) if {
 	some alarm in _status_alarms
 	not _checked(alarm)
-	msg := sprintf("dimensions.HealthCheckId %v names no health check of this design: the metric never arrives", [h.dimension(alarm, "HealthCheckId")])
+	msg := sprintf("dimensions.HealthCheckId %v names no health check of this design: the metric never arrives", [rec.dimension(alarm, "HealthCheckId")])
 }
 
-deny contains lib.finding(rego.metadata.chain(), topic, msg) if {
+deny contains lib.finding(rego.metadata.chain(), alarm, msg) if {
 	some alarm in _status_alarms
-	some topic in h.alarm_topics(alarm)
+	some topic in rec.alarm_topics(alarm)
+	topic.region == alarm.region
 	not _encrypted(topic)
-	msg := sprintf("the topic %s/%s notifies is not encrypted (no kms_master_key_id): expected a KMS key", [alarm.stack, alarm.address])
+	msg := sprintf("the alarm notifies %s, which is not encrypted (no kms_master_key_id): expected a topic encrypted with a KMS key", [lib.subject(topic)])
 }
 
+# A health check no status alarm watches at all. An alarm that watches it but
+# is wrong is reported on the alarm (one cause, one finding).
 deny contains lib.finding(rego.metadata.chain(), hc, msg) if {
 	some hc in _health_checks
-	not h.key(hc) in _alarmed
-	msg := "no status alarm in us-east-1 on this health check that treats missing data as breaching and notifies an encrypted topic: an unhealthy region goes unnoticed"
+	not hc.key in _watched
+	msg := "no status alarm (AWS/Route53 HealthCheckStatus in us-east-1) watches this health check: an unhealthy region goes unnoticed"
 }
 
-# The health checks ("stack|address") a sound status alarm watches, built once.
-_alarmed contains h.key(hc) if {
+_watched contains hc.key if {
 	some alarm in _status_alarms
 	hc := _checked(alarm)
-	count(_problems(alarm)) == 0
-	some topic in h.alarm_topics(alarm)
-	topic.region == alarm.region
-	_encrypted(topic)
 }

@@ -19,7 +19,7 @@ _alarm(name, check) := _res("global", "aws_cloudwatch_metric_alarm", name, "us-e
 _base := [_check("east"), _check("west"), _topic, _alarm("east", "east"), _alarm("west", "west")]
 
 _deny(resources) := result if {
-	result := dr_mon_01.deny with input as {"resources": resources, "remote_outputs": {}, "stacks": []}
+	result := dr_mon_01.deny with input as harness.normalise({"resources": resources, "remote_outputs": {}, "stacks": []})
 }
 
 _replace(resources, replacement) := array.concat([r | some r in resources; r.address != replacement.address], [replacement])
@@ -35,7 +35,7 @@ test_every_check_alarmed_passes if {
 }
 
 test_evaluated_lists_checks_and_alarms if {
-	subjects := dr_mon_01.evaluated with input as {"resources": _base, "remote_outputs": {}}
+	subjects := dr_mon_01.evaluated with input as harness.normalise({"resources": _base, "remote_outputs": {}})
 	count(subjects) == 4
 }
 
@@ -47,7 +47,8 @@ test_status_alarm_removed_fails_on_the_check if {
 test_missing_data_not_breaching_fails if {
 	lax := object.union(_alarm("west", "west"), {"values": {"treat_missing_data": "notBreaching"}})
 	result := _deny(_replace(_base, lax))
-	_addresses(result) == {"aws_cloudwatch_metric_alarm.west", "aws_route53_health_check.west"}
+	# One cause, one finding: the alarm at fault, not also its health check.
+	_addresses(result) == {"aws_cloudwatch_metric_alarm.west"}
 	some m in _messages(result)
 	contains(m, "treat_missing_data is notBreaching")
 }
@@ -67,10 +68,17 @@ test_alarm_outside_us_east_1_fails if {
 	contains(m, "the alarm is in us-west-2, where Route 53 publishes no HealthCheckStatus")
 }
 
-test_unencrypted_topic_fails_on_the_topic if {
+test_unencrypted_topic_fails_on_the_alarms_that_notify_it if {
 	plain := json.remove(_topic, ["values/kms_master_key_id"])
 	result := _deny(_replace(_base, plain))
-	_addresses(result) == {"aws_sns_topic.alerts", "aws_route53_health_check.east", "aws_route53_health_check.west"}
+	_addresses(result) == {"aws_cloudwatch_metric_alarm.east", "aws_cloudwatch_metric_alarm.west"}
+	some m in _messages(result)
+	contains(m, "which is not encrypted")
+}
+
+test_health_check_without_any_alarm_fails_on_the_check if {
+	result := _deny([r | some r in _base; r.type != "aws_cloudwatch_metric_alarm"])
+	_addresses(result) == {"aws_route53_health_check.east", "aws_route53_health_check.west"}
 }
 
 test_alarm_without_topic_fails if {
@@ -102,11 +110,11 @@ test_cross_stack_check_reference_passes if {
 	alarm := object.union(_alarm("west", "west"), {"values": {"dimensions": {"HealthCheckId": "${data.terraform_remote_state.cross-stack-reference-input-dns.outputs.hc}"}}})
 	resources := array.concat(_without(_without(_base, "aws_route53_health_check.west"), "aws_cloudwatch_metric_alarm.west"), [check, alarm])
 	outputs := {"global": {"cross-stack-reference-input-dns": {"stack": "dns", "outputs": {"hc": "${aws_route53_health_check.west.id}"}}}}
-	result := dr_mon_01.deny with input as {"resources": resources, "remote_outputs": outputs}
+	result := dr_mon_01.deny with input as harness.normalise({"resources": resources, "remote_outputs": outputs})
 	count(result) == 0
 }
 
 test_no_health_check_is_not_applicable if {
-	subjects := dr_mon_01.evaluated with input as {"resources": [_topic], "remote_outputs": {}}
+	subjects := dr_mon_01.evaluated with input as harness.normalise({"resources": [_topic], "remote_outputs": {}})
 	count(subjects) == 0
 }

@@ -19,7 +19,7 @@ _table := _res("global", "aws_dynamodb_table", "t", "us-east-1", {
 _remote := {"secondary": {"cross-stack-reference-input-primary": {"stack": "primary", "outputs": {"g": "${aws_rds_global_cluster.g.id}"}}}}
 
 _deny(resources) := result if {
-	result := dr_rpo_01.deny with input as {"resources": resources, "remote_outputs": _remote, "stacks": []}
+	result := dr_rpo_01.deny with input as harness.normalise({"resources": resources, "remote_outputs": _remote, "stacks": []})
 }
 
 _messages(result) := {f.message | some f in result}
@@ -29,7 +29,7 @@ test_replicated_and_backed_up_passes if {
 }
 
 test_evaluated_lists_clusters_and_table if {
-	subjects := dr_rpo_01.evaluated with input as {"resources": [_global, _east, _west, _table], "remote_outputs": _remote}
+	subjects := dr_rpo_01.evaluated with input as harness.normalise({"resources": [_global, _east, _west, _table], "remote_outputs": _remote})
 	count(subjects) == 4
 }
 
@@ -98,7 +98,7 @@ test_unresolvable_backups_fail if {
 
 test_non_aurora_clusters_are_not_judged if {
 	multi_az := _res("primary", "aws_rds_cluster", "pg", "us-east-1", {"engine": "postgres"})
-	subjects := dr_rpo_01.evaluated with input as {"resources": [multi_az], "remote_outputs": {}}
+	subjects := dr_rpo_01.evaluated with input as harness.normalise({"resources": [multi_az], "remote_outputs": {}})
 	count(subjects) == 0
 }
 

@@ -2,6 +2,9 @@ package dr.rules.dr_rpo_02_test
 
 import data.dr.rules.dr_rpo_02
 
+# A team whose RPO is 5 minutes: an alarm may take half of it (150 s).
+_settings := {"rpo_seconds": 300, "rpo_alarm_fraction": 0.5}
+
 # One stack with aliased providers: aws (us-east-1) and aws.secondary (us-west-2).
 _res(type, name, region, values) := {"stack": "dr", "type": type, "name": name, "address": sprintf("%s.%s", [type, name]), "region": region, "values": values}
 
@@ -18,7 +21,7 @@ _east_topic := _res("aws_sns_topic", "east", "us-east-1", {})
 _lag := _res("aws_cloudwatch_metric_alarm", "lag", "us-west-2", {
 	"provider": "aws.secondary", "namespace": "AWS/RDS", "metric_name": "AuroraGlobalDBReplicationLag",
 	"dimensions": {"DBClusterIdentifier": "${aws_rds_cluster.west.cluster_identifier}"},
-	"comparison_operator": "GreaterThanThreshold", "threshold": 5000,
+	"comparison_operator": "GreaterThanThreshold", "threshold": 1000, "period": 60, "evaluation_periods": 1,
 	"alarm_actions": ["${aws_sns_topic.west.arn}"],
 })
 
@@ -27,15 +30,15 @@ _table := _res("aws_dynamodb_table", "t", "us-east-1", {"name": "sessions", "rep
 _latency := _res("aws_cloudwatch_metric_alarm", "latency", "us-east-1", {
 	"namespace": "AWS/DynamoDB", "metric_name": "ReplicationLatency",
 	"dimensions": {"TableName": "${aws_dynamodb_table.t.name}", "ReceivingRegion": "us-west-2"},
-	"comparison_operator": "GreaterThanThreshold", "threshold": 5000,
+	"comparison_operator": "GreaterThanThreshold", "threshold": 1000, "period": 60, "evaluation_periods": 1,
 	"alarm_actions": ["${aws_sns_topic.east.arn}"],
 })
 
 _base := [_global, _east, _west, _west_topic, _east_topic, _lag, _table, _latency]
 
 _deny(resources) := result if {
-	result := dr_rpo_02.deny with input as {"resources": resources, "remote_outputs": {}, "stacks": []}
-		with data.settings as {"rpo_seconds": 5}
+	result := dr_rpo_02.deny with input as harness.normalise({"resources": resources, "remote_outputs": {}, "stacks": []})
+		with data.settings as _settings
 }
 
 _replace(resources, replacement) := array.concat([r | some r in resources; r.address != replacement.address], [replacement])
@@ -51,20 +54,22 @@ test_watched_replication_passes if {
 }
 
 test_evaluated_lists_alarms_member_and_table if {
-	subjects := dr_rpo_02.evaluated with input as {"resources": _base, "remote_outputs": {}}
+	subjects := dr_rpo_02.evaluated with input as harness.normalise({"resources": _base, "remote_outputs": {}})
 	subjects == {"dr/aws_cloudwatch_metric_alarm.lag", "dr/aws_cloudwatch_metric_alarm.latency", "dr/aws_rds_cluster.west", "dr/aws_dynamodb_table.t"}
 }
 
 test_lag_threshold_above_rpo_fails if {
-	result := _deny(_replace(_base, object.union(_lag, {"values": {"threshold": 30000}})))
-	_addresses(result) == {"aws_cloudwatch_metric_alarm.lag", "aws_rds_cluster.west"}
+	result := _deny(_replace(_base, object.union(_lag, {"values": {"threshold": 120000}})))
+	_addresses(result) == {"aws_cloudwatch_metric_alarm.lag"}
 	some m in _messages(result)
-	contains(m, "threshold 30000 ms is above the RPO target of 5000 ms")
+	contains(m, "fires when 180 s of writes are already at risk (threshold 120000 ms + 1 datapoint(s) x period 60 s")
+	contains(m, "more than 0.5 of the 300 s RPO (150 s)")
 }
 
 test_rpo_target_comes_from_settings if {
-	result := dr_rpo_02.deny with input as {"resources": _base, "remote_outputs": {}} with data.settings as {"rpo_seconds": 1}
-	_addresses(result) == {"aws_cloudwatch_metric_alarm.lag", "aws_rds_cluster.west", "aws_cloudwatch_metric_alarm.latency", "aws_dynamodb_table.t"}
+	# With a 5 s RPO no one-minute alarm fires in time: 1 + 60 > 2.5.
+	result := dr_rpo_02.deny with input as harness.normalise({"resources": _base, "remote_outputs": {}}) with data.settings as {"rpo_seconds": 5}
+	_addresses(result) == {"aws_cloudwatch_metric_alarm.lag", "aws_cloudwatch_metric_alarm.latency"}
 }
 
 test_lag_alarm_in_the_primary_region_fails if {
@@ -149,7 +154,7 @@ test_separate_replica_resource_needs_its_alarm if {
 }
 
 test_nothing_replicated_is_not_applicable if {
-	subjects := dr_rpo_02.evaluated with input as {"resources": [_east_topic], "remote_outputs": {}}
+	subjects := dr_rpo_02.evaluated with input as harness.normalise({"resources": [_east_topic], "remote_outputs": {}})
 	count(subjects) == 0
 }
 
@@ -165,4 +170,29 @@ test_replica_without_region_is_reported_not_an_error if {
 	result := _deny(_replace(_base, table))
 	some m in _messages(result)
 	contains(m, "(replicas: null)")
+}
+
+test_more_evaluation_periods_are_slower if {
+	# 1 + 3 x 60 = 181 > 150
+	result := _deny(_replace(_base, object.union(_lag, {"values": {"evaluation_periods": 3}})))
+	some m in _messages(result)
+	contains(m, "fires when 181 s")
+}
+
+test_datapoints_to_alarm_count_instead_of_evaluation_periods if {
+	count(_deny(_replace(_base, object.union(_lag, {"values": {"evaluation_periods": 5, "datapoints_to_alarm": 1}})))) == 0
+}
+
+test_a_period_under_a_minute_counts_a_minute if {
+	# AWS/RDS publishes once a minute: a 10 s period does not make the alarm faster.
+	result := dr_rpo_02.deny with input as harness.normalise({"resources": _replace(_base, object.union(_lag, {"values": {"period": 10}}))})
+		with data.settings as {"rpo_seconds": 100}
+	some m in _messages(result)
+	contains(m, "fires when 61 s")
+}
+
+test_computed_threshold_is_reported if {
+	result := _deny(_replace(_base, object.union(_lag, {"values": {"threshold": "${var.lag_ms}"}})))
+	some m in _messages(result)
+	contains(m, "is not a literal number")
 }

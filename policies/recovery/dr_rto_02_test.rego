@@ -29,7 +29,7 @@ _base := [
 	_record("primary", "PRIMARY", "east", "east"), _record("secondary", "SECONDARY", "west", "west"),
 ]
 
-_input(resources) := {"resources": resources, "remote_outputs": {}, "stacks": []}
+_input(resources) := harness.normalise({"resources": resources, "remote_outputs": {}, "stacks": []})
 
 _deny(resources) := result if {
 	result := dr_rto_02.deny with input as _input(resources)
@@ -90,7 +90,7 @@ test_literal_url_fqdn_fails if {
 	some m in messages
 	contains(m, "is a URL, not a host name")
 	some n in messages
-	contains(n, "does not refer to a Lambda Function URL")
+	contains(n, "does not refer to a regional endpoint of this design")
 }
 
 test_wrong_path_and_protocol_fail if {
@@ -98,7 +98,7 @@ test_wrong_path_and_protocol_fail if {
 	result := _deny(_replace(_base, "aws_route53_health_check.east", check))
 	messages := {f.message | some f in result}
 	"resource_path is /: expected /health" in messages
-	"health check type is HTTP: expected HTTPS against the region's Function URL" in messages
+	"health check type is HTTP: expected HTTPS against the region's endpoint" in messages
 }
 
 test_record_without_health_check_fails if {
@@ -118,10 +118,10 @@ test_both_records_in_one_region_fail if {
 	contains(f.message, "two different regions")
 }
 
-test_health_check_probing_another_url_than_the_record_fails if {
+test_health_check_probing_another_region_than_the_record_fails if {
 	result := _deny(_replace(_base, "aws_route53_record.secondary", _record("secondary", "SECONDARY", "west", "east")))
 	some f in result
-	contains(f.message, "expected the same Function URL")
+	contains(f.message, "expected the same region")
 }
 
 test_alias_answer_in_another_region_fails if {
@@ -179,7 +179,32 @@ test_cross_stack_layout_passes if {
 	record := object.union(_record("secondary", "SECONDARY", "west", "west"), {"values": {"records": [remote]}})
 	resources := array.concat(_without(_replace(_replace(_base, "aws_route53_health_check.west", check), "aws_route53_record.secondary", record), "aws_lambda_function_url.west"), [west_url])
 	outputs := {"dr": {"cross-stack-reference-input-secondary": {"stack": "secondary", "outputs": {"url": "${aws_lambda_function_url.west.function_url}"}}}}
-	result := dr_rto_02.deny with input as {"resources": resources, "remote_outputs": outputs, "stacks": []}
+	result := dr_rto_02.deny with input as harness.normalise({"resources": resources, "remote_outputs": outputs, "stacks": []})
 	count(result) == 0
 }
 
+
+test_separate_health_function_of_the_same_region_passes if {
+	# The record answers with the API's URL, the check probes the health URL of the same region.
+	api := _url("api_west", "us-west-2")
+	record := _record("secondary", "SECONDARY", "west", "api_west")
+	count(_deny(array.concat(_replace(_base, "aws_route53_record.secondary", record), [api]))) == 0
+}
+
+_lb(name, region) := _res("aws_lb", name, region, {"name": name})
+
+_lb_check(name) := _res("aws_route53_health_check", name, "us-east-1", {"type": "HTTPS", "fqdn": sprintf("${aws_lb.%s.dns_name}", [name]), "resource_path": "/health"})
+
+_lb_record(name, role) := _res("aws_route53_record", name, "us-east-1", {
+	"zone_id": "${aws_route53_zone.z.zone_id}", "name": "api.example.com", "type": "CNAME", "ttl": 5, "set_identifier": lower(role),
+	"health_check_id": sprintf("${aws_route53_health_check.%s.id}", [name]),
+	"records": [sprintf("${aws_lb.%s.dns_name}", [name])], "failover_routing_policy": {"type": role},
+})
+
+test_load_balancer_endpoints_pass if {
+	resources := [
+		_zone, _global, _lb("primary", "us-east-1"), _lb("secondary", "us-west-2"), _lb_check("primary"), _lb_check("secondary"),
+		_lb_record("primary", "PRIMARY"), _lb_record("secondary", "SECONDARY"),
+	]
+	count(_deny(resources)) == 0
+}

@@ -1,231 +1,192 @@
 # METADATA
 # title: Losing the primary region promotes the secondary database automatically
 # description: >-
-#   Promotion of the secondary Aurora cluster does not wait for a person. The
-#   status alarm of the PRIMARY record's health check (AWS/Route53
-#   HealthCheckStatus, in us-east-1) notifies an SNS topic; a Lambda function
-#   in a secondary region of the Aurora global cluster subscribes to that
-#   topic, SNS is allowed to invoke it from that topic only, and the
-#   function's role may call rds:FailoverGlobalCluster on that global cluster
-#   (and its member clusters) only, never on "*". A global cluster without
-#   such a function has no automated promotion, which is a finding.
+#   Promotion of the secondary Aurora cluster does not wait for a person.
+#   Something the design deploys outside the primary region starts it: a
+#   Lambda function in a secondary region of the Aurora global cluster whose
+#   role may call rds:FailoverGlobalCluster on that global cluster (or its
+#   member clusters) only, never on "*", started by one of: the status alarm
+#   of the PRIMARY failover record's health check (AWS/Route53
+#   HealthCheckStatus, in us-east-1, the only region with that metric) through
+#   an SNS topic of the alarm's region with a lambda subscription and an
+#   aws_lambda_permission for sns.amazonaws.com whose source_arn is that
+#   topic; the same alarm with the function directly in alarm_actions and a
+#   permission for lambda.alarms.cloudwatch.amazonaws.com; an EventBridge rule
+#   matching that alarm's state change with the function as target and a
+#   permission for events.amazonaws.com; or a watchdog, an EventBridge
+#   schedule (aws_cloudwatch_event_rule with schedule_expression, or
+#   aws_scheduler_schedule) that invokes the function, with the permission the
+#   rule needs. A global cluster without such a function has no automated
+#   promotion, which is a finding. An Aurora cluster that belongs to no global
+#   cluster has no copy in another region to promote: losing its region loses
+#   the database, which is a finding too, never a reason to skip. Not
+#   applicable only when the design has no Aurora cluster.
 # custom:
 #   id: DR-RTO-03
 #   severity: high
 #   controls:
-#     nist-800-53: [CP-2, CP-10, CP-4]
-#     soc2: [A1.2, A1.3]
-#     iso-27001: [A.5.30, A.8.14]
+#     - framework: nist-800-53
+#       control: CP-10
+#       grade: supports
+#       why: Losing the primary region promotes the secondary database without waiting for a person.
+#     - framework: soc2
+#       control: A1.2
+#       grade: supports
+#       why: Recovery of the database is automated in the recovery region.
+#     - framework: iso-27001
+#       control: A.5.30
+#       grade: supports
+#       why: The database's failover is automated, which the continuity plan can rely on.
+#   observes:
+#     aws_lambda_function: [region, function_name]
+#     aws_sns_topic_subscription: [protocol, topic_arn, endpoint]
+#     aws_lambda_permission: [principal, source_arn]
+#     aws_cloudwatch_metric_alarm: [metric_name, alarm_actions]
+#     aws_cloudwatch_event_rule: [schedule_expression]
+#     aws_cloudwatch_event_target: [rule, arn]
 #   remediation: >-
-#     Alarm on the PRIMARY health check (us-east-1) with alarm_actions to an
-#     SNS topic; subscribe (protocol lambda) the failover function of the
-#     secondary region; add an aws_lambda_permission for sns.amazonaws.com
-#     with source_arn = that topic, in the function's region; grant its role
-#     rds:FailoverGlobalCluster on the global cluster's and the target
-#     cluster's ARNs only.
+#     Join every Aurora cluster to an aws_rds_global_cluster with a member in
+#     a second region; deploy a failover function in the secondary region
+#     whose role may call rds:FailoverGlobalCluster on that global cluster's
+#     and its members' ARNs only, and start it from the PRIMARY health alarm
+#     (SNS topic with a lambda subscription and an aws_lambda_permission for
+#     sns.amazonaws.com with source_arn = the topic) or from an EventBridge
+#     schedule (a watchdog, with a permission for events.amazonaws.com).
 package dr.rules.dr_rto_03
 
 import data.dr.lib
-import data.dr.recovery.helpers as h
+import data.dr.recovery as rec
 
-_action := "rds:FailoverGlobalCluster"
+evaluated contains lib.subject(g) if some g in rec.global_clusters
 
-_route53_metrics_region := "us-east-1"
+evaluated contains lib.subject(c) if some c in rec.aurora_clusters
 
-# Status alarms on a PRIMARY health check, where the metric exists.
-_primary_alarms contains alarm if {
-	some alarm in h.alarms("AWS/Route53", "HealthCheckStatus")
-	alarm.region == _route53_metrics_region
-	hc := lib.ref_target(alarm.stack, h.dimension(alarm, "HealthCheckId"))
-	h.key(hc) in h.primary_health_check_keys
+evaluated contains lib.subject(fn) if {
+	some k, _ in rec.failover_grants
+	fn := lib.by_key[k]
 }
 
-# Lambda subscriptions by "stack|address" of their topic, built once.
-_subscriptions_pairs := [[h.key(topic), s] |
-	some s in lib.resources("aws_sns_topic_subscription")
-	object.get(s.values, "protocol", "") == "lambda"
-	some topic in h.refs(s.stack, object.get(s.values, "topic_arn", null))
-	topic.type == "aws_sns_topic"
-]
+# --- something must be promotable ----------------------------------------------
 
-_subscriptions := {k: {v | some [k2, v] in _subscriptions_pairs; k2 == k} | some [k, _] in _subscriptions_pairs}
-
-# alarm -> topic of its region -> lambda subscription -> function.
-_chains contains {"alarm": alarm, "topic": topic, "subscription": s, "function": fn} if {
-	some alarm in _primary_alarms
-	some topic in h.alarm_topics(alarm)
-	topic.region == alarm.region
-	some s in _subscriptions[h.key(topic)]
-	some fn in h.refs(s.stack, object.get(s.values, "endpoint", null))
-	fn.type == "aws_lambda_function"
+deny contains lib.finding(rego.metadata.chain(), c, msg) if {
+	some c in rec.aurora_clusters
+	not rec.global_of(c)
+	msg := "the Aurora cluster belongs to no global cluster: it has no copy in another region to promote, so losing its region loses the database; expected it joined (global_cluster_identifier) to an aws_rds_global_cluster with a member in a second region"
 }
 
-_secondary_regions(g) := {c.region | some c in h.secondary_members(g)}
+# --- a chain must start the promotion ---------------------------------------------
 
-_all_secondary_regions := {r | some g in h.global_clusters; some r in _secondary_regions(g)}
+# Chains that reach a function in one of the global cluster's secondary regions.
+_reaching(g) := {c | some c in rec.chains; c.function.region in rec.secondary_regions(g)}
 
-# Chains whose function runs outside the primary region, in a secondary one.
-_promoters := {c | some c in _chains; c.function.region in _all_secondary_regions}
-
-_promoter_regions := {c.function.region | some c in _promoters}
-
-# The statements allowing rds:FailoverGlobalCluster, by "stack|address" of
-# the function whose role carries them; built once.
-_grants := {h.key(fn): statements |
-	some fn in lib.resources("aws_lambda_function")
-	statements := [s |
-		some s in h.role_statements(h.function_role(fn))
-		h.grants(s, _action)
-	]
-	count(statements) > 0
-}
-
-_grant_statements(fn) := object.get(_grants, h.key(fn), [])
-
-_grants_failover(fn) if _grants[h.key(fn)]
-
-_failover_functions := {fn |
-	some fn in lib.resources("aws_lambda_function")
-	_grants[h.key(fn)]
-}
-
-# The global clusters each granting function may promote; built once.
-_granted := {h.key(fn): clusters |
-	some fn in _failover_functions
-	clusters := {g |
-		some s in _grant_statements(fn)
-		some resource in s.resources
-		g := _cluster_of(s.source.stack, resource)
-	}
-}
-
-evaluated contains lib.subject(g) if some g in h.global_clusters
-
-evaluated contains lib.subject(fn) if some fn in _failover_functions
-
-# --- a promoter must exist --------------------------------------------------
-
+# No chain reaches the secondary region at all: reported on the global cluster,
+# naming the first missing link. A chain that exists but cannot work is
+# reported on its broken link instead (one cause, one finding).
 deny contains lib.finding(rego.metadata.chain(), g, msg) if {
-	some g in h.global_clusters
-	count(_secondary_regions(g) & _promoter_regions) == 0
-	msg := sprintf("no automated promotion: %s; expected PRIMARY health alarm -> SNS topic -> Lambda function in a secondary region allowed rds:FailoverGlobalCluster on this global cluster", [_gap(g)])
+	some g in rec.global_clusters
+	count(_reaching(g)) == 0
+	msg := sprintf("no automated promotion: %s; expected a function in a secondary region allowed %s on this global cluster, started by the PRIMARY health alarm (through SNS, directly or through EventBridge) or by an EventBridge schedule", [_gap(g), rec.failover_action])
 }
 
-_gap(g) := "no PRIMARY failover record has a health check" if {
-	count(h.primary_health_checks) == 0
-} else := sprintf("no CloudWatch alarm in us-east-1 on AWS/Route53 HealthCheckStatus watches the PRIMARY health check (%s)", [_addresses(h.primary_health_checks)]) if {
-	count(_primary_alarms) == 0
-} else := sprintf("the PRIMARY health alarm (%s) notifies no SNS topic of its region", [_addresses(_primary_alarms)]) if {
-	count({t | some a in _primary_alarms; some t in h.alarm_topics(a); t.region == a.region}) == 0
-} else := "no Lambda function subscribes (protocol lambda) to the topic the PRIMARY health alarm notifies" if {
-	count(_chains) == 0
-} else := sprintf("the global cluster has no member cluster outside its primary region %s", [g.region]) if {
-	count(_secondary_regions(g)) == 0
-} else := sprintf("the functions the PRIMARY health alarm triggers (%s) are not in a secondary region (%s)", [
-	_addresses({c.function | some c in _chains}),
-	h.listed(_secondary_regions(g)),
+_primary_alarm_topics := {t | some a in rec.primary_alarms; some t in rec.alarm_topics(a); t.region == a.region}
+
+_gap(g) := sprintf("the global cluster has no member cluster outside its primary region %s", [g.region]) if {
+	count(rec.secondary_members(g)) == 0
+} else := "no PRIMARY failover record has a health check, and no EventBridge schedule starts a function" if {
+	count(rec.primary_health_check_keys) == 0
+} else := sprintf("no CloudWatch alarm in us-east-1 on AWS/Route53 HealthCheckStatus watches the PRIMARY health check (%s), and no EventBridge schedule starts a function", [rec.listed(rec.primary_health_check_keys)]) if {
+	count(rec.primary_alarms) == 0
+} else := sprintf("the PRIMARY health alarm (%s) notifies no SNS topic of its region and no function, and no EventBridge schedule starts a function", [rec.addresses(rec.primary_alarms)]) if {
+	count(_primary_alarm_topics) == 0
+	count(rec.chains) == 0
+} else := "no Lambda function subscribes (protocol lambda) to the topic the PRIMARY health alarm notifies, and no EventBridge schedule starts a function" if {
+	count(rec.chains) == 0
+} else := sprintf("what the PRIMARY health alarm or a schedule starts (%s) runs outside the secondary regions (%s)", [
+	rec.addresses({c.function | some c in rec.chains}),
+	rec.listed(rec.secondary_regions(g)),
 ])
 
-_addresses(resources) := concat(", ", sort({sprintf("%s/%s", [r.stack, r.address]) | some r in resources}))
-
-# --- each link of a promoter ------------------------------------------------
-
-# SNS invoke permissions by "stack|address" of their function, built once.
-_permissions_pairs := [[h.key(fn), p] |
-	some p in lib.resources("aws_lambda_permission")
-	object.get(p.values, "principal", "") == "sns.amazonaws.com"
-	object.get(p.values, "action", "") in {"lambda:InvokeFunction", "lambda:*"}
-	some fn in h.refs(p.stack, object.get(p.values, "function_name", null))
-	fn.type == "aws_lambda_function"
-]
-
-_permissions := {k: {v | some [k2, v] in _permissions_pairs; k2 == k} | some [k, _] in _permissions_pairs}
-
-deny contains lib.finding(rego.metadata.chain(), c.subscription, msg) if {
-	some c in _promoters
-	not _invocable(c)
+# Each link that keeps a chain from working, named on the link.
+deny contains lib.finding(rego.metadata.chain(), c.link, msg) if {
+	some g in rec.global_clusters
+	some c in _reaching(g)
+	not c.complete
 	msg := sprintf(
-		"SNS cannot invoke %s/%s: no aws_lambda_permission in %s for principal sns.amazonaws.com with source_arn %s; expected one",
-		[c.function.stack, c.function.address, c.function.region, c.topic.address],
+		"%s cannot invoke %s: no aws_lambda_permission in %s for principal %s with source_arn %s; expected one",
+		[_what(c), lib.subject(c.function), c.function.region, c.principal, lib.subject(_source(c))],
 	)
 }
 
-_invocable(c) if {
-	some p in _permissions[h.key(c.function)]
-	c.topic in h.refs(p.stack, object.get(p.values, "source_arn", null))
-	p.region == c.function.region
+_what(c) := "SNS" if c.kind == "alarm-sns"
+
+_what(c) := "the alarm" if c.kind == "alarm-lambda"
+
+_what(c) := "EventBridge" if c.kind in {"alarm-eventbridge", "schedule"}
+
+_source(c) := c.via if c.via != null
+
+_source(c) := c.trigger if c.via == null
+
+# A function a chain starts that may not promote anything.
+deny contains lib.finding(rego.metadata.chain(), fn, msg) if {
+	some g in rec.global_clusters
+	some c in _reaching(g)
+	fn := c.function
+	not rec.failover_grants[fn.key]
+	msg := sprintf("the function %s starts may not call %s: expected its role to allow it on the global cluster", [lib.subject(c.trigger), rec.failover_action])
 }
 
-deny contains lib.finding(rego.metadata.chain(), c.function, msg) if {
-	some c in _promoters
-	not _grants_failover(c.function)
-	msg := sprintf("the function the PRIMARY health alarm triggers may not call %s: expected its role to allow it on the global cluster", [_action])
-}
-
-deny contains lib.finding(rego.metadata.chain(), c.function, msg) if {
-	some c in _chains
-	c.function.region in h.primary_regions
-	_grants_failover(c.function)
-	msg := sprintf("the failover function runs in the primary region %s, which it must survive: expected it in the secondary region", [c.function.region])
-}
-
-# --- the grant names one global cluster only ---------------------------------
-
-deny contains lib.finding(rego.metadata.chain(), s.source, msg) if {
-	some fn in _failover_functions
-	some s in _grant_statements(fn)
-	some resource in s.resources
-	not _cluster_of(s.source.stack, resource)
-	msg := sprintf(
-		"allows %s on %v for %s/%s: expected only the ARNs of the global cluster it promotes and its member clusters",
-		[_action, resource, fn.stack, fn.address],
-	)
-}
-
-deny contains lib.finding(rego.metadata.chain(), s.source, msg) if {
-	some fn in _failover_functions
-	some s in _grant_statements(fn)
-	count(s.resources) == 0
-	msg := sprintf("allows %s without naming a resource: expected the global cluster's ARN", [_action])
+# A function allowed to promote a global cluster it cannot reach from its region.
+deny contains lib.finding(rego.metadata.chain(), fn, msg) if {
+	some k, statements in rec.failover_grants
+	fn := lib.by_key[k]
+	some s in statements
+	some i, resource in s.resources
+	resource != "*"
+	some g in rec.statement_clusters(s, i)
+	not fn.region in rec.secondary_regions(g)
+	not fn.region in rec.primary_regions
+	msg := sprintf("may promote %s, which has no member cluster in the function's region %s: expected the global cluster of this region", [lib.subject(g), fn.region])
 }
 
 deny contains lib.finding(rego.metadata.chain(), fn, msg) if {
-	some fn in _failover_functions
-	clusters := _granted_clusters(fn)
+	some k, _ in rec.failover_grants
+	fn := lib.by_key[k]
+	fn.region in rec.primary_regions
+	not _secondary_somewhere(fn)
+	msg := sprintf("the failover function runs in the primary region %s, which it must survive: expected it in a secondary region", [fn.region])
+}
+
+_secondary_somewhere(fn) if {
+	some g in rec.global_clusters
+	fn.region in rec.secondary_regions(g)
+}
+
+# --- the grant names one global cluster only -------------------------------------
+
+deny contains lib.finding(rego.metadata.chain(), lib.by_key[s.source], msg) if {
+	some k, statements in rec.failover_grants
+	fn := lib.by_key[k]
+	some s in statements
+	some i, resource in s.resources
+	count(rec.statement_clusters(s, i)) == 0
+	msg := sprintf(
+		"allows %s on %v for %s: expected only the ARNs of the global cluster it promotes and its member clusters",
+		[rec.failover_action, resource, lib.subject(fn)],
+	)
+}
+
+deny contains lib.finding(rego.metadata.chain(), lib.by_key[s.source], msg) if {
+	some _, statements in rec.failover_grants
+	some s in statements
+	count(s.resources) == 0
+	msg := sprintf("allows %s without naming a resource: expected the global cluster's ARN", [rec.failover_action])
+}
+
+deny contains lib.finding(rego.metadata.chain(), fn, msg) if {
+	some k, _ in rec.failover_grants
+	fn := lib.by_key[k]
+	clusters := rec.promotable(fn)
 	count(clusters) > 1
-	msg := sprintf("may call %s on several global clusters (%s): expected the one it promotes only", [_action, _addresses(clusters)])
-}
-
-deny contains lib.finding(rego.metadata.chain(), c.function, msg) if {
-	some c in _promoters
-	some g in _granted_clusters(c.function)
-	not c.function.region in _secondary_regions(g)
-	msg := sprintf("may promote %s/%s, which has no member cluster in the function's region %s: expected the global cluster of this region", [g.stack, g.address, c.function.region])
-}
-
-_granted_clusters(fn) := object.get(_granted, h.key(fn), set())
-
-# The global cluster a resource ARN expression stands for (itself or its member).
-_cluster_of(stack, resource) := g if {
-	some g in h.refs(stack, resource)
-	g.type == "aws_rds_global_cluster"
-}
-
-_cluster_of(stack, resource) := g if {
-	some c in h.refs(stack, resource)
-	c.type == "aws_rds_cluster"
-	g := h.global_of(c)
-}
-
-_cluster_of(_, resource) := g if {
-	is_string(resource)
-	m := regex.find_all_string_submatch_n(`:global-cluster:([^:/]+)$`, resource, 1)[0]
-	some g in h.global_by_identifier[m[1]]
-}
-
-_cluster_of(_, resource) := g if {
-	is_string(resource)
-	m := regex.find_all_string_submatch_n(`:cluster:([^:/]+)$`, resource, 1)[0]
-	some c in h.cluster_by_identifier[m[1]]
-	g := h.global_of(c)
+	msg := sprintf("may call %s on several global clusters (%s): expected the one it promotes only", [rec.failover_action, rec.addresses(clusters)])
 }

@@ -47,7 +47,7 @@ _scoped := _document(["${aws_rds_global_cluster.g.arn}", "${aws_rds_cluster.west
 _base := [_global, _east, _west, _check, _record, _alarm, _topic, _subscription, _function, _permission, _role, _role_policy]
 
 _deny(resources, documents) := result if {
-	result := dr_rto_03.deny with input as {"resources": resources, "data_sources": documents, "remote_outputs": {}, "stacks": []}
+	result := dr_rto_03.deny with input as harness.normalise({"resources": resources, "data_sources": documents, "remote_outputs": {}, "stacks": []})
 }
 
 _without(resources, address) := [r | some r in resources; r.address != address]
@@ -59,8 +59,8 @@ test_promotion_chain_passes if {
 }
 
 test_evaluated_lists_global_cluster_and_function if {
-	subjects := dr_rto_03.evaluated with input as {"resources": _base, "data_sources": [_scoped], "remote_outputs": {}}
-	subjects == {"dr/aws_rds_global_cluster.g", "dr/aws_lambda_function.failover"}
+	subjects := dr_rto_03.evaluated with input as harness.normalise({"resources": _base, "data_sources": [_scoped], "remote_outputs": {}})
+	subjects == {"dr/aws_rds_global_cluster.g", "dr/aws_rds_cluster.east", "dr/aws_rds_cluster.west", "dr/aws_lambda_function.failover"}
 }
 
 test_permission_removed_fails_on_subscription if {
@@ -168,9 +168,9 @@ test_no_secondary_member_fails if {
 test_function_in_primary_region_fails if {
 	east := object.union(_function, {"region": "us-east-1", "values": {"region": "us-east-1"}})
 	result := _deny(array.concat(_without(_base, "aws_lambda_function.failover"), [east]), [_scoped])
-	"aws_lambda_function.failover" in _addresses(result)
+	_addresses(result) == {"aws_lambda_function.failover", "aws_rds_global_cluster.g"}
 	some f in result
-	contains(f.message, "are not in a secondary region (us-west-2)")
+	contains(f.message, "runs in the primary region us-east-1")
 }
 
 test_cross_stack_function_passes if {
@@ -194,17 +194,84 @@ test_cross_stack_function_passes if {
 		"fn_name": "${aws_lambda_function.failover.function_name}",
 	}}}, "secondary": {"cross-stack-reference-input-dr": {"stack": "dr", "outputs": {"g": "${aws_rds_global_cluster.g.arn}"}}}}
 	resources := array.concat(array.concat(rest, [subscription, permission]), [r | some r in secondary])
-	result := dr_rto_03.deny with input as {"resources": resources, "data_sources": [document], "remote_outputs": outputs}
+	result := dr_rto_03.deny with input as harness.normalise({"resources": resources, "data_sources": [document], "remote_outputs": outputs})
 	# The document in the secondary stack names the global cluster of stack dr
 	# by a local reference that does not resolve there: out of scope.
 	_addresses(result) == {"data.aws_iam_policy_document.grants"}
 	remote_doc := object.union(document, {"values": {"statement": [{"actions": ["rds:FailoverGlobalCluster"], "resources": ["${data.terraform_remote_state.cross-stack-reference-input-dr.outputs.g}"]}]}})
-	passing := dr_rto_03.deny with input as {"resources": resources, "data_sources": [remote_doc], "remote_outputs": outputs}
+	passing := dr_rto_03.deny with input as harness.normalise({"resources": resources, "data_sources": [remote_doc], "remote_outputs": outputs})
 	count(passing) == 0
 }
 
 test_no_global_cluster_is_not_applicable if {
-	subjects := dr_rto_03.evaluated with input as {"resources": [_check, _record], "data_sources": [], "remote_outputs": {}}
+	subjects := dr_rto_03.evaluated with input as harness.normalise({"resources": [_check, _record], "data_sources": [], "remote_outputs": {}})
 	count(subjects) == 0
 }
 
+
+# --- Aurora without a global cluster, and other triggers ---------------------------
+
+test_aurora_cluster_in_no_global_cluster_fails if {
+	lonely := _res("aws_rds_cluster", "solo", "us-east-1", {"engine": "aurora-postgresql", "cluster_identifier": "solo"})
+	result := _deny([lonely], [])
+	_addresses(result) == {"aws_rds_cluster.solo"}
+	some f in result
+	contains(f.message, "belongs to no global cluster")
+}
+
+test_non_aurora_database_is_not_applicable if {
+	instance := _res("aws_db_instance", "db", "us-east-1", {"engine": "postgres"})
+	subjects := dr_rto_03.evaluated with input as harness.normalise({"resources": [instance]})
+	count(subjects) == 0
+}
+
+_rule := _res("aws_cloudwatch_event_rule", "watchdog", "us-west-2", {"region": "us-west-2", "schedule_expression": "rate(1 minute)"})
+
+_target := _res("aws_cloudwatch_event_target", "watchdog", "us-west-2", {"region": "us-west-2", "rule": "${aws_cloudwatch_event_rule.watchdog.name}", "arn": "${aws_lambda_function.failover.arn}"})
+
+_events_permission := _res("aws_lambda_permission", "events", "us-west-2", {
+	"region": "us-west-2", "action": "lambda:InvokeFunction", "principal": "events.amazonaws.com",
+	"function_name": "${aws_lambda_function.failover.function_name}", "source_arn": "${aws_cloudwatch_event_rule.watchdog.arn}",
+})
+
+# A watchdog alone: no alarm, no topic, no subscription.
+_watchdog := [_global, _east, _west, _function, _role, _role_policy, _rule, _target, _events_permission]
+
+test_watchdog_schedule_alone_passes if {
+	count(_deny(_watchdog, [_scoped])) == 0
+}
+
+test_watchdog_without_permission_fails_on_the_rule if {
+	result := _deny(_without(_watchdog, "aws_lambda_permission.events"), [_scoped])
+	_addresses(result) == {"aws_cloudwatch_event_rule.watchdog"}
+	some f in result
+	contains(f.message, "EventBridge cannot invoke dr/aws_lambda_function.failover")
+}
+
+test_alarm_invoking_the_function_directly_passes if {
+	direct := json.patch(_alarm, [{"op": "replace", "path": "/values/alarm_actions", "value": ["${aws_lambda_function.failover.arn}"]}])
+	permission := _res("aws_lambda_permission", "alarm", "us-west-2", {
+		"region": "us-west-2", "principal": "lambda.alarms.cloudwatch.amazonaws.com",
+		"function_name": "${aws_lambda_function.failover.function_name}", "source_arn": "${aws_cloudwatch_metric_alarm.primary_health.arn}",
+	})
+	base := [r | some r in _base; not r.address in {"aws_cloudwatch_metric_alarm.primary_health", "aws_lambda_permission.sns", "aws_sns_topic_subscription.failover"}]
+	count(_deny(array.concat(base, [direct, permission]), [_scoped])) == 0
+}
+
+test_eventbridge_rule_on_the_alarm_state_change_passes if {
+	pattern := "{\"source\":[\"aws.cloudwatch\"],\"detail-type\":[\"CloudWatch Alarm State Change\"],\"detail\":{\"alarmName\":[\"${aws_cloudwatch_metric_alarm.primary_health.alarm_name}\"]}}"
+	rule := _res("aws_cloudwatch_event_rule", "on_alarm", "us-west-2", {"region": "us-west-2", "event_pattern": pattern})
+	target := _res("aws_cloudwatch_event_target", "on_alarm", "us-west-2", {"region": "us-west-2", "rule": "${aws_cloudwatch_event_rule.on_alarm.name}", "arn": "${aws_lambda_function.failover.arn}"})
+	permission := _res("aws_lambda_permission", "rule", "us-west-2", {
+		"region": "us-west-2", "principal": "events.amazonaws.com",
+		"function_name": "${aws_lambda_function.failover.function_name}", "source_arn": "${aws_cloudwatch_event_rule.on_alarm.arn}",
+	})
+	base := [r | some r in _base; not r.address in {"aws_lambda_permission.sns", "aws_sns_topic_subscription.failover"}]
+	count(_deny(array.concat(base, [rule, target, permission]), [_scoped])) == 0
+}
+
+test_jsonencode_grant_is_read if {
+	policy := "${jsonencode({\"Statement\" = [{\"Effect\" = \"Allow\", \"Action\" = [\"rds:FailoverGlobalCluster\"], \"Resource\" = [aws_rds_global_cluster.g.arn, aws_rds_cluster.west.arn]}]})}"
+	inline := object.union(_role_policy, {"values": {"policy": policy}})
+	count(_deny(array.concat(_without(_base, "aws_iam_role_policy.grants"), [inline]), [])) == 0
+}

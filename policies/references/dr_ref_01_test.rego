@@ -7,11 +7,11 @@ _res(type, name, values) := {"stack": "p", "type": type, "name": name, "address"
 _doc(name, statement) := {"stack": "p", "type": "aws_iam_policy_document", "name": name, "address": sprintf("data.aws_iam_policy_document.%s", [name]), "region": "us-east-1", "values": {"statement": statement}}
 
 _deny(resources) := result if {
-	result := dr_ref_01.deny with input as {"resources": resources, "data_sources": [], "remote_outputs": {}}
+	result := dr_ref_01.deny with input as harness.normalise({"resources": resources, "data_sources": [], "remote_outputs": {}})
 }
 
 _deny_docs(docs) := result if {
-	result := dr_ref_01.deny with input as {"resources": [], "data_sources": docs, "remote_outputs": {}}
+	result := dr_ref_01.deny with input as harness.normalise({"resources": [], "data_sources": docs, "remote_outputs": {}})
 }
 
 _messages(result) := {f.message | some f in result}
@@ -156,7 +156,7 @@ test_inline_json_policy_with_account_fails if {
 	policy := "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"123456789012\"},\"Action\":\"sts:AssumeRole\"}]}"
 	role := _res("aws_iam_role", "r", {"name": "x", "assume_role_policy": policy})
 	some m in _messages(_deny([role]))
-	contains(m, "assume_role_policy contains an account ID")
+	contains(m, "assume_role_policy.Statement[0].Principal contains an account ID typed in as a literal (\"123456789012\")")
 }
 
 test_numeric_account_id_fails if {
@@ -165,7 +165,7 @@ test_numeric_account_id_fails if {
 }
 
 test_evaluated_lists_resources_and_policy_documents if {
-	subjects := dr_ref_01.evaluated with input as {"resources": [_cluster("${aws_rds_global_cluster.g.id}")], "data_sources": [_doc("d", [])], "remote_outputs": {}}
+	subjects := dr_ref_01.evaluated with input as harness.normalise({"resources": [_cluster("${aws_rds_global_cluster.g.id}")], "data_sources": [_doc("d", [])], "remote_outputs": {}})
 	subjects == {"p/aws_rds_cluster.db", "p/data.aws_iam_policy_document.d"}
 }
 
@@ -176,4 +176,40 @@ test_identifiers_in_free_text_are_not_references if {
 		"alarm_actions": ["${aws_sns_topic.t.arn}"],
 	})
 	count(_deny([alarm])) == 0
+}
+
+# --- policies written as jsonencode(...) and as JSON with interpolations ---------
+
+_policy(text) := _res("aws_iam_role_policy", "p", {"role": "${aws_iam_role.r.id}", "policy": text})
+
+test_jsonencode_policy_with_a_literal_account_arn_fails if {
+	literal := "${jsonencode({\"Version\" = \"2012-10-17\", \"Statement\" = [{\"Effect\" = \"Allow\", \"Action\" = [\"sqs:SendMessage\"], \"Resource\" = [\"arn:aws:sqs:us-east-1:123456789012:jobs\"]}]})}"
+	result := _deny([_policy(literal)])
+	count(result) == 1
+	some f in result
+	f.address == "aws_iam_role_policy.p"
+	contains(f.message, "an ARN naming an account")
+	built := "${jsonencode({\"Version\" = \"2012-10-17\", \"Statement\" = [{\"Effect\" = \"Allow\", \"Action\" = [\"sqs:SendMessage\"], \"Resource\" = [\"arn:aws:sqs:us-east-1:${data.aws_caller_identity.me.account_id}:jobs\", aws_sqs_queue.jobs.arn]}]})}"
+	count(_deny([_policy(built)])) == 0
+}
+
+test_interpolated_json_policy_reads_the_literal_text_only if {
+	built := "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::${data.aws_caller_identity.me.account_id}:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}"
+	key := _res("aws_kms_key", "k", {"enable_key_rotation": true, "policy": built})
+	count(_deny([key])) == 0
+	copied := "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::123456789012:root\"},\"Action\":\"kms:*\",\"Resource\":\"${aws_kms_key.other.arn}\"}]}"
+	result := _deny([_res("aws_kms_key", "k", {"enable_key_rotation": true, "policy": copied})])
+	count(result) == 1
+	some f in result
+	contains(f.message, "an ARN naming an account")
+}
+
+test_literal_in_a_cross_stack_layout_names_the_holder if {
+	topic := {"stack": "secondary", "type": "aws_cloudwatch_metric_alarm", "name": "lag", "region": "us-west-2", "values": {"alarm_actions": ["arn:aws:sns:us-east-1:123456789012:ops"]}}
+	result := dr_ref_01.deny with input as harness.normalise({"resources": [topic]})
+	count(result) == 1
+	some f in result
+	f.stack == "secondary"
+	f.address == "aws_cloudwatch_metric_alarm.lag"
+	contains(f.message, "alarm_actions[0] holds the literal identifier")
 }

@@ -39,7 +39,7 @@ _routing(primary_check, primary_records) := [
 ]
 
 _deny(resources) := result if {
-	result := dr_ref_02.deny with input as {"resources": resources, "remote_outputs": _remote}
+	result := dr_ref_02.deny with input as harness.normalise({"resources": resources, "remote_outputs": _remote})
 }
 
 _messages(result) := {f.message | some f in result}
@@ -59,7 +59,7 @@ test_member_with_literal_global_cluster_fails if {
 test_member_joining_another_cluster_fails if {
 	result := _deny([_global, _first, _member("${data.terraform_remote_state.cross-stack-reference-input-p.outputs.dbid}")])
 	some m in _messages(result)
-	contains(m, "refers to aws_rds_cluster.db in stack p")
+	contains(m, "refers to p/aws_rds_cluster.db, not to an aws_rds_global_cluster")
 }
 
 test_member_reference_inside_a_function_passes if {
@@ -69,7 +69,7 @@ test_member_reference_inside_a_function_passes if {
 test_member_with_dangling_reference_fails if {
 	result := _deny([_global, _first, _member("${var.global_cluster}")])
 	some m in _messages(result)
-	contains(m, "no local or cross-stack reference")
+	contains(m, "cannot be verified: it refers to var.global_cluster (a variable)")
 }
 
 test_routing_by_cross_stack_reference_passes if {
@@ -94,14 +94,14 @@ test_record_routed_to_the_other_region_fails if {
 	result := _deny(_routing(_host("p"), [_host("s")]))
 	some f in result
 	f.address == "aws_route53_record.primary-record"
-	contains(f.message, "watches [\"us-east-1\"]")
+	contains(f.message, "routes to us-west-2 but its health check g/aws_route53_health_check.primary-health watches us-east-1")
 }
 
 test_unresolved_endpoint_and_missing_target_fail if {
 	record := object.union(_record("primary", []), {"values": {"records": []}})
 	result := _deny([_east_url, _check("primary", "${var.host}"), record])
 	some m1 in _messages(result)
-	contains(m1, "refers to no resource of this design")
+	contains(m1, "probes ${var.host}, which cannot be verified: it refers to var.host (a variable)")
 	some m2 in _messages(result)
 	contains(m2, "neither records nor an alias target")
 }
@@ -136,13 +136,91 @@ test_one_stack_layout_with_local_references_passes if {
 		"health_check_id": "${aws_route53_health_check.west.id}",
 		"records": ["${element(split(\"/\", aws_lambda_function_url.west.function_url), 2)}"],
 	})
-	result := dr_ref_02.deny with input as {"resources": [global, first, member, url, check, record], "remote_outputs": {}}
+	result := dr_ref_02.deny with input as harness.normalise({"resources": [global, first, member, url, check, record], "remote_outputs": {}})
 	count(result) == 0
 }
 
 test_calculated_checks_and_plain_records_are_not_judged if {
 	calculated := _res("g", "us-east-1", "aws_route53_health_check", "all", {"type": "CALCULATED"})
 	plain := _res("g", "us-east-1", "aws_route53_record", "www", {"records": ["example.org"]})
-	subjects := dr_ref_02.evaluated with input as {"resources": [calculated, plain], "remote_outputs": {}}
+	subjects := dr_ref_02.evaluated with input as harness.normalise({"resources": [calculated, plain], "remote_outputs": {}})
 	count(subjects) == 0
+}
+
+# --- only the endpoint's own address counts --------------------------------------
+
+_one(type, name, region, values) := _res("app", region, type, name, values)
+
+_one_deny(resources, data_sources) := result if {
+	result := dr_ref_02.deny with input as harness.normalise({"resources": resources, "data_sources": data_sources, "stacks": [{"name": "app", "region": "us-east-1"}]})
+}
+
+_probe(host) := _one("aws_route53_health_check", "probe", "us-east-1", {"type": "HTTPS", "fqdn": host, "resource_path": "/health"})
+
+_routed(records) := _one("aws_route53_record", "api", "us-east-1", {
+	"zone_id": "${aws_route53_zone.z.zone_id}", "name": "api", "type": "CNAME", "set_identifier": "primary",
+	"failover_routing_policy": {"type": "PRIMARY"}, "health_check_id": "${aws_route53_health_check.probe.id}",
+	"records": records,
+})
+
+_fn := _one("aws_lambda_function", "health", "us-east-1", {"function_name": "health"})
+
+_fn_url := _one("aws_lambda_function_url", "health", "us-east-1", {"function_name": "${aws_lambda_function.health.function_name}", "authorization_type": "NONE"})
+
+test_host_assembled_around_a_function_name_fails if {
+	assembled := "${aws_lambda_function.health.function_name}.lambda-url.us-east-1.on.aws"
+	result := _one_deny([_fn, _fn_url, _probe(assembled), _routed([assembled])], [])
+	{f.address | some f in result} == {"aws_route53_health_check.probe", "aws_route53_record.api"}
+	some f in result
+	f.address == "aws_route53_health_check.probe"
+	contains(f.message, "a host built from function_name of app/aws_lambda_function.health rather than from an endpoint's own address")
+}
+
+test_host_built_from_the_url_id_passes if {
+	built := "${aws_lambda_function_url.health.url_id}.lambda-url.us-east-1.on.aws"
+	count(_one_deny([_fn, _fn_url, _probe(built), _routed([built])], [])) == 0
+}
+
+test_api_endpoint_inside_functions_passes if {
+	api := _one("aws_apigatewayv2_api", "api", "us-east-1", {"name": "api", "protocol_type": "HTTP"})
+	host := "${replace(aws_apigatewayv2_api.api.api_endpoint, \"https://\", \"\")}"
+	count(_one_deny([api, _probe(host), _routed([host])], [])) == 0
+}
+
+test_load_balancer_looked_up_by_data_source_passes if {
+	lb := _one("aws_lb", "web", "us-east-1", {"name": "web"})
+	host := "${data.aws_lb.web.dns_name}"
+	count(_one_deny([_probe(host), _routed([host])], [lb])) == 0
+}
+
+test_alias_to_a_load_balancer_zone_id_is_not_its_address if {
+	lb := _one("aws_lb", "web", "us-east-1", {"name": "web"})
+	record := _one("aws_route53_record", "web", "us-east-1", {
+		"zone_id": "${aws_route53_zone.z.zone_id}", "name": "web", "type": "A",
+		"failover_routing_policy": [{"type": "SECONDARY"}],
+		"alias": [{"name": "${aws_lb.web.zone_id}", "zone_id": "${aws_lb.web.zone_id}", "evaluate_target_health": true}],
+	})
+	result := _one_deny([lb, record], [])
+	some f in result
+	contains(f.message, "a host built from zone_id of app/aws_lb.web")
+}
+
+test_record_of_several_hosts_is_judged_per_host if {
+	eip := _one("aws_eip", "ip", "us-east-1", {})
+	record := _routed(["${aws_eip.ip.public_ip}", "203.0.113.10"])
+	check := _one("aws_route53_health_check", "probe", "us-east-1", {"type": "TCP", "ip_address": "${aws_eip.ip.public_ip}", "port": 443})
+	result := _one_deny([eip, check, record], [])
+	count(result) == 1
+	some f in result
+	contains(f.message, "routes to the literal host \"203.0.113.10\"")
+}
+
+test_empty_records_beside_an_alias_read_the_alias if {
+	lb := _one("aws_lb", "web", "us-east-1", {"name": "web"})
+	record := _one("aws_route53_record", "web", "us-east-1", {
+		"zone_id": "Z1", "name": "web", "type": "A", "records": [],
+		"failover_routing_policy": {"type": "PRIMARY"},
+		"alias": {"name": "${aws_lb.web.dns_name}", "zone_id": "${aws_lb.web.zone_id}", "evaluate_target_health": true},
+	})
+	count(_one_deny([lb, record], [])) == 0
 }

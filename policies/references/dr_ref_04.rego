@@ -2,17 +2,38 @@
 # title: Resources use the KMS keys, subnets and security groups of their own region
 # description: >-
 #   A resource only references KMS keys, subnets and security groups created
-#   in the region where the resource itself is created (a DynamoDB replica in
-#   the replica's region). A reference to another region's key or network
-#   either fails at deployment or, worse, ties the surviving region to the
-#   region that has just failed, so the recovery cannot proceed without it.
+#   (or looked up by data source) in the region where the resource itself is
+#   created: a replica block of a DynamoDB table or Secrets Manager secret in
+#   the replica's region, the destination of an S3 replication rule in the
+#   destination bucket's region. A reference to another region's key or
+#   network either fails at deployment or, worse, ties the surviving region
+#   to the region that has just failed, so the recovery cannot proceed
+#   without it. References inside functions and across stacks count. IAM is
+#   global: a role, policy or policy document that names another region's
+#   key ARN creates no regional dependency and is not judged here, nor are
+#   outputs; a replica key's primary_key_arn names the other region's key by
+#   design. Where the region of either side cannot be worked out, the use is
+#   evaluated but not failed.
 # custom:
 #   id: DR-REF-04
 #   severity: high
 #   controls:
-#     nist-800-53: [CM-2, CM-6, SA-10]
-#     soc2: [CC8.1]
-#     iso-27001: [A.8.9, A.8.32]
+#     - framework: nist-800-53
+#       control: CM-2
+#       grade: supports
+#       why: Each region's resources use that region's keys and network only.
+#     - framework: soc2
+#       control: A1.2
+#       grade: supports
+#       why: The surviving region does not depend on keys or networks of the region that failed.
+#     - framework: iso-27001
+#       control: A.8.9
+#       grade: supports
+#       why: No resource is configured with another region's key or network.
+#   observes:
+#     aws_dynamodb_table: [region, replica.region_name, replica.kms_key_arn]
+#     aws_lambda_function: [region, kms_key_arn, vpc_config.subnet_ids, vpc_config.security_group_ids]
+#     aws_rds_cluster: [region, kms_key_id, db_subnet_group_name, vpc_security_group_ids]
 #   remediation: >-
 #     Give each region its own key, subnets and security groups and pass the
 #     ones of the resource's region; a cross-stack reference is only right
@@ -20,98 +41,44 @@
 package dr.rules.dr_ref_04
 
 import data.dr.lib
-import data.dr.references.expressions as expr
+import data.dr.references.topology
 
-_regional_types := {
-	"aws_kms_key", "aws_kms_replica_key", "aws_kms_alias",
+_regional_types := [
+	"aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key", "aws_kms_replica_external_key", "aws_kms_alias",
 	"aws_subnet", "aws_default_subnet",
 	"aws_security_group", "aws_default_security_group",
-}
-
-# Attributes that name another region's resource on purpose.
-_cross_region_by_design := {"aws_kms_replica_key": {"primary_key_arn"}}
-
-# Every use of a key, subnet or security group:
-# [stack, address, path, target type, target address, target stack, target region, region of use].
-# Only resources whose JSON text mentions such a type are walked, and each
-# string passes one regular expression first; most uses are then one
-# whole local reference (${aws_kms_key.name.arn}), resolved with string
-# functions, and the rest (references inside functions, cross-stack
-# references) go through the general resolver.
-_uses contains [r.stack, r.address, path, t.type, t.address, t.stack, t.region, _region_of_use(r, path)] if {
-	some i, r in input.resources
-	_mentions_regional(expr.resource_texts[i])
-	walk(r.values, [path, value])
-	is_string(value)
-	regex.match(_regional_text, value)
-	not path[0] in object.get(_cross_region_by_design, r.type, set())
-	some t in _targets(r.stack, value)
-}
-
-_regional_text := `terraform_remote_state|(?:aws_kms_key|aws_kms_replica_key|aws_kms_alias|aws_subnet|aws_default_subnet|aws_security_group|aws_default_security_group)\.`
-
-# The literals _regional_text is made of: a text matches it exactly when it
-# contains one of them. Each is looked for once in all texts together, and
-# only those found are looked for resource by resource (`contains` costs far
-# less than a regular expression over every resource's text).
-_regional_literals := [
-	"terraform_remote_state",
-	"aws_kms_key.", "aws_kms_replica_key.", "aws_kms_alias.",
-	"aws_subnet.", "aws_default_subnet.",
-	"aws_security_group.", "aws_default_security_group.",
 ]
 
-_found_literals := {literal |
-	all_texts := concat("\n", expr.resource_texts)
-	some literal in _regional_literals
-	contains(all_texts, literal)
+# Attributes that name another region's resource on purpose.
+_cross_region_by_design := {
+	"aws_kms_replica_key": {"primary_key_arn"},
+	"aws_kms_replica_external_key": {"primary_key_arn"},
 }
 
-_mentions_regional(text) if {
-	some literal in _found_literals
-	contains(text, literal)
+# Every use of a key, subnet or security group by a resource, by keys:
+# [user, attribute, target, region the value takes effect in].
+_uses contains [r.key, e.attr, t.key, topology.use_region(r, e.path)] if {
+	some type in _regional_types
+	some t in array.concat(lib.resources(type), lib.data_sources(type))
+	some e in lib.referrers(t)
+	r := lib.by_key[e.from]
+	not startswith(r.address, "data.")
+	not startswith(r.type, "aws_iam_")
+	not e.root in object.get(_cross_region_by_design, r.type, set())
 }
 
-_targets(stack, value) := {t |
-	parts := split(substring(value, 2, -1), ".")
-	t := lib.by_key[concat("|", [stack, concat(".", [parts[0], parts[1]])])]
-} if _whole_local_reference(value)
+evaluated contains lib.subject(lib.by_key[r]) if some [r, _, _, _] in _uses
 
-_targets(stack, value) := {t |
-	some t in expr.targets(stack, value)
-	t.type in _regional_types
-} if not _whole_local_reference(value)
-
-_whole_local_reference(value) if {
-	strings.any_prefix_match(value, _regional_prefixes)
-	indexof(value, "}") == count(value) - 1
-}
-
-_regional_prefixes := [sprintf("${%s.", [type]) | some type in _regional_types]
-
-# A DynamoDB replica's settings apply in the replica's region.
-_region_of_use(r, path) := replica.region_name if {
-	path[0] == "replica"
-	r.type == "aws_dynamodb_table"
-	replica := _replica(r.values.replica, path[1])
-}
-
-_region_of_use(r, path) := r.region if not _in_replica(r.type, path)
-
-_in_replica("aws_dynamodb_table", path) if path[0] == "replica"
-
-_replica(replicas, index) := replicas[index] if is_number(index)
-
-_replica(replicas, index) := replicas if is_string(index)
-
-evaluated contains sprintf("%s/%s", [stack, address]) if some [stack, address, _, _, _, _, _, _] in _uses
-
-deny contains lib.finding(rego.metadata.chain(), {"stack": stack, "address": address}, msg) if {
-	some [stack, address, path, type, target, target_stack, target_region, region] in _uses
-	target_region != null
-	region != null
-	target_region != region
-	msg := sprintf("%s references %s %s of %s (stack %s) but is used in %s; expected the %s of its own region", [expr.path_text(path), type, target, target_region, target_stack, region, _kind(type)])
+deny contains lib.finding(rego.metadata.chain(), lib.by_key[user], msg) if {
+	some [user, attribute, target, region] in _uses
+	t := lib.by_key[target]
+	is_string(t.region)
+	is_string(region)
+	t.region != region
+	msg := sprintf(
+		"%s references %s of %s (stack %s) but is used in %s; expected the %s of its own region",
+		[attribute, t.address, t.region, t.stack, region, _kind(t.type)],
+	)
 }
 
 _kind(type) := "KMS key" if startswith(type, "aws_kms_")

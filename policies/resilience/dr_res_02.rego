@@ -9,7 +9,11 @@
 #   effective tags are the default_tags of the provider (or provider alias)
 #   that creates it, merged with its own tags, which win. A DynamoDB replica
 #   is a table of its own in the other region: it carries the tags only if
-#   its replica block propagates them (propagate_tags = true). Whether a
+#   its replica block propagates them (propagate_tags = true); an
+#   aws_dynamodb_table_replica resource is judged like any resource, by its
+#   own provider's default_tags and tags. Own tags written as one expression
+#   (a variable, merge(...)) cannot be verified and are reported where the
+#   default_tags do not already carry every required tag. Whether a
 #   resource type can carry tags is read from the pinned AWS provider's schema
 #   (a tags argument); for a type that schema does not describe, a resource
 #   counts as taggable when it sets tags or its type is one of a fixed list
@@ -20,9 +24,16 @@
 #   id: DR-RES-02
 #   severity: medium
 #   controls:
-#     nist-800-53: [CM-8, PM-5]
-#     soc2: [CC2.1]
-#     iso-27001: [A.5.9]
+#     - framework: nist-800-53
+#       control: CM-8
+#       grade: supports
+#       why: Every taggable resource names its environment, owner and recovery tier, which an inventory can read.
+#     - framework: iso-27001
+#       control: A.5.9
+#       grade: supports
+#       why: Each resource carries its owner and recovery tier; the inventory itself is not checked.
+#   observes:
+#     "*": [tags]
 #   remediation: >-
 #     Give every AWS provider (and provider alias) a default_tags block with
 #     the required tags, and do not override them with empty values; set
@@ -71,17 +82,21 @@ _subjects contains r if {
 	_taggable(r)
 }
 
-_stack_defaults := {s.name: object.get(s, "default_tags", {}) | some s in object.get(input, "stacks", [])}
+_stack_defaults := {s.name: s.default_tags | some s in input.stacks}
+
+_provider(r) := object.get(r, "provider", "aws")
+
+_defaults(r) := _as_object(object.get(_stack_defaults, [r.stack, _provider(r)], {}))
+
+_own(r) := object.get(r.values, "tags", null)
 
 _as_object(x) := x if is_object(x)
 
 _as_object(x) := {} if not is_object(x)
 
 # The provider's default tags, then the resource's own tags, which win.
-_effective(r) := _merged(object.get(_stack_defaults, [r.stack, object.get(r, "provider", "aws")], {}), object.get(r.values, "tags", {}))
-
-# Functions of small values: resources that share their tags share one call.
-_merged(defaults, own) := object.union(_as_object(defaults), _as_object(own))
+# A function of small values: resources that share their tags share one call.
+_merged(defaults, own) := object.union(defaults, _as_object(own))
 
 _missing(tags) := [key | some key in _required; not _present(tags, key)]
 
@@ -93,22 +108,49 @@ _present(tags, key) if {
 
 deny contains lib.finding(rego.metadata.chain(), r, msg) if {
 	some r in _subjects
-	missing := _missing(_effective(r))
+	not lib.is_expression(_own(r))
+	missing := _missing(_merged(_defaults(r), _own(r)))
 	count(missing) > 0
 	msg := sprintf(
 		"missing or empty required tags %s (neither its own tags nor the default_tags of provider %s set them); expected %s",
-		[concat(", ", missing), object.get(r, "provider", "aws"), concat(", ", _required)],
+		[concat(", ", missing), _provider(r), concat(", ", _required)],
 	)
 }
+
+# Own tags written as one expression (merge(...), a variable): their keys are
+# known only at apply time. Where the provider's default tags already carry
+# every required tag, nothing is missing whatever the expression adds.
+deny contains lib.finding(rego.metadata.chain(), r, msg) if {
+	some r in _subjects
+	lib.is_expression(_own(r))
+	missing := _missing(_defaults(r))
+	count(missing) > 0
+	msg := sprintf(
+		"required tags %s cannot be verified: the default_tags of provider %s lack them and its own tags are the expression %s; expected %s in default_tags or literal tags",
+		[concat(", ", missing), _provider(r), _own(r), concat(", ", _required)],
+	)
+}
+
+_propagates(settings) if object.get(settings, "propagate_tags", false) in {true, "true"}
 
 deny contains lib.finding(rego.metadata.chain(), table, msg) if {
 	some table in lib.resources("aws_dynamodb_table")
 	some replica in lib.block(table, "replica")
-	not object.get(replica, "propagate_tags", false) in {true, "true"}
+	not _propagates(replica)
+	region := object.get(replica, "region_name", "?")
 	msg := sprintf(
-		"replica[%v].propagate_tags is not true: the recovery copy in %v carries none of the required tags; expected propagate_tags = true",
-		[object.get(replica, "region_name", "?"), object.get(replica, "region_name", "?")],
+		"replica[%v].propagate_tags is not true: the recovery copy in %v carries none of the required tags; expected propagate_tags = true on the replica block",
+		[region, region],
 	)
+}
+
+# Replicas a dynamic block generates (a CDKTF iterator) carry their settings in its content.
+deny contains lib.finding(rego.metadata.chain(), table, msg) if {
+	some table in lib.resources("aws_dynamodb_table")
+	dynamic := object.get(object.get(table.values, "dynamic", {}), "replica", null)
+	is_object(dynamic)
+	not _propagates(object.get(dynamic, "content", {}))
+	msg := "the replicas of dynamic block replica do not set propagate_tags = true: each recovery copy carries none of the required tags; expected propagate_tags = true in its content"
 }
 
 evaluated contains lib.subject(r) if some r in _subjects

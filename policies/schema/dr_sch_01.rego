@@ -14,9 +14,22 @@
 #   id: DR-SCH-01
 #   severity: high
 #   controls:
-#     nist-800-53: [CM-2, CM-6, SA-11]
-#     soc2: [CC8.1]
-#     iso-27001: [A.8.9, A.8.32]
+#     - framework: nist-800-53
+#       control: SA-11
+#       grade: supports
+#       why: Every change of the design is checked against the pinned provider's schema before it is deployed.
+#     - framework: nist-800-53
+#       control: CM-6
+#       grade: supports
+#       why: Each setting the design claims is one the provider knows, so it takes effect.
+#     - framework: soc2
+#       control: CC8.1
+#       grade: supports
+#       why: Changes are tested for validity before deployment.
+#     - framework: iso-27001
+#       control: A.8.9
+#       grade: supports
+#       why: The configuration is valid for the provider version it is deployed with.
 #   remediation: >-
 #     Use the resource type, argument and block names of the pinned provider's
 #     documentation (registry.terraform.io/providers/hashicorp/aws/6.25.0),

@@ -37,7 +37,7 @@ _resource(type, values) := {"stack": "g", "type": type, "name": "x", "address": 
 _table(values) := _resource("aws_dynamodb_table", object.union({"name": "t"}, values))
 
 _deny(resources) := result if {
-	result := dr_sch_01.deny with input as {"resources": resources, "data_sources": [], "remote_outputs": {}}
+	result := dr_sch_01.deny with input as harness.normalise({"resources": resources, "data_sources": [], "remote_outputs": {}})
 		with data.facts.schema as _schema
 }
 
@@ -119,7 +119,7 @@ test_unknown_resource_type_fails if {
 
 test_data_sources_are_checked if {
 	document := {"stack": "g", "type": "aws_iam_policy_document", "name": "p", "address": "data.aws_iam_policy_document.p", "values": {"statement": [{"actions": ["s3:GetObject"], "efect": "Allow"}]}}
-	result := dr_sch_01.deny with input as {"resources": [], "data_sources": [document], "remote_outputs": {}}
+	result := dr_sch_01.deny with input as harness.normalise({"resources": [], "data_sources": [document], "remote_outputs": {}})
 		with data.facts.schema as _schema
 	some f in result
 	f.address == "data.aws_iam_policy_document.p"
@@ -128,7 +128,7 @@ test_data_sources_are_checked if {
 
 test_evaluated_lists_known_and_unknown_aws_types_only if {
 	resources := [_good_table, _resource("aws_sns_topik", {}), _resource("random_id", {"byte_length": 8})]
-	subjects := dr_sch_01.evaluated with input as {"resources": resources, "data_sources": [], "remote_outputs": {}}
+	subjects := dr_sch_01.evaluated with input as harness.normalise({"resources": resources, "data_sources": [], "remote_outputs": {}})
 		with data.facts.schema as _schema
 	subjects == {"g/aws_dynamodb_table.x", "g/aws_sns_topik.x"}
 }
@@ -137,7 +137,7 @@ test_blocks_deeper_than_the_unrolled_levels_are_reported if {
 	# Rego has no recursion: the chain is written out, 13 levels deep.
 	s13 := _nest(_nest(_nest(_nest(_nest(_nest(_nest(_nest(_nest(_nest(_nest(_nest(_nest({"attributes": {"leaf": {"required": false}}, "blocks": {}, "required": []})))))))))))))
 	v13 := _wrap(_wrap(_wrap(_wrap(_wrap(_wrap(_wrap(_wrap(_wrap(_wrap(_wrap(_wrap(_wrap({"leaf": 1})))))))))))))
-	result := dr_sch_01.deny with input as {"resources": [_resource("aws_deep", v13)], "data_sources": [], "remote_outputs": {}}
+	result := dr_sch_01.deny with input as harness.normalise({"resources": [_resource("aws_deep", v13)], "data_sources": [], "remote_outputs": {}})
 		with data.facts.schema as {"provider_version": "x", "resources": {"aws_deep": s13}}
 	some f in result
 	contains(f.message, "nested deeper than 12 blocks")
@@ -146,3 +146,16 @@ test_blocks_deeper_than_the_unrolled_levels_are_reported if {
 _nest(inner) := {"attributes": {}, "blocks": {"b": {"list": false, "required": false, "struct": "B", "schema": inner}}, "required": []}
 
 _wrap(inner) := {"b": inner}
+
+test_override_in_a_counted_aliased_resource_fails_at_its_place if {
+	# One stack: a counted table created through a provider alias, and an
+	# add_override that writes a key the single block does not have.
+	table := {"stack": "app", "type": "aws_dynamodb_table", "name": "west", "region": "us-west-2", "values": {
+		"name": "t-${count.index}", "count": 2, "provider": "aws.west",
+		"point_in_time_recovery": {"enabled": true, "enabeld": true},
+	}}
+	result := _deny([table])
+	{[f.stack, f.address] | some f in result} == {["app", "aws_dynamodb_table.west"]}
+	some f in result
+	contains(f.message, "point_in_time_recovery.enabeld is not an argument or block of aws_dynamodb_table.point_in_time_recovery")
+}

@@ -40,7 +40,7 @@ _schema := {
 _resource(type, values) := {"stack": "g", "type": type, "name": "x", "address": sprintf("%s.x", [type]), "region": "us-east-1", "values": values}
 
 _deny(resources) := result if {
-	result := dr_sch_02.deny with input as {"resources": resources, "data_sources": [], "remote_outputs": {}}
+	result := dr_sch_02.deny with input as harness.normalise({"resources": resources, "data_sources": [], "remote_outputs": {}})
 		with data.facts.schema as _schema
 }
 
@@ -113,7 +113,52 @@ test_empty_single_block_is_accepted if {
 }
 
 test_evaluated_lists_every_resource_of_a_known_type if {
-	subjects := dr_sch_02.evaluated with input as {"resources": [_record({"type": "PRIMARY"}), _resource("random_id", {})], "data_sources": [], "remote_outputs": {}}
+	subjects := dr_sch_02.evaluated with input as harness.normalise({"resources": [_record({"type": "PRIMARY"}), _resource("random_id", {})], "data_sources": [], "remote_outputs": {}})
 		with data.facts.schema as _schema
 	subjects == {"g/aws_route53_record.x"}
+}
+
+# The requirement's own example, as the bindings synthesize it: a dict with
+# snake_case keys in RouteTable(route=[...]) loses them all, and the entry
+# carries every key of RouteTableRoute, each null.
+_null_route := {"carrier_gateway_id": null, "cidr_block": null, "gateway_id": null, "nat_gateway_id": null, "vpc_peering_connection_id": null}
+
+test_list_entry_whose_every_key_is_null_is_empty if {
+	route := object.union(_null_route, {"cidr_block": "0.0.0.0/0", "nat_gateway_id": "${aws_nat_gateway.nat.id}"})
+	result := _deny([_resource("aws_route_table", {"vpc_id": "${aws_vpc.v.id}", "route": [route, _null_route]})])
+	count(result) == 1
+	some f in result
+	f.requirement == "DR-SCH-02"
+	f.address == "aws_route_table.x"
+	f.message == "route[1] is an empty aws_route_table.route entry: every key is null (or an empty list), what a plain dict's silently dropped keys leave behind; build it with RouteTableRoute(...)"
+}
+
+test_an_entry_with_one_real_key_is_not_empty if {
+	route := object.union(_null_route, {"cidr_block": "10.0.0.0/8"})
+	count(_deny([_resource("aws_route_table", {"vpc_id": "${aws_vpc.v.id}", "route": [route]})])) == 0
+}
+
+test_an_all_null_entry_is_one_finding_not_one_per_required_key if {
+	# The replica lost region_name with the rest: one cause, one finding.
+	replica := {"region_name": null, "kms_key_arn": null}
+	result := _deny([_resource("aws_dynamodb_table", {"name": "t", "replica": [replica]})])
+	count(result) == 1
+	some m in _messages([_resource("aws_dynamodb_table", {"name": "t", "replica": [replica]})])
+	contains(m, "replica[0] is an empty aws_dynamodb_table.replica entry: every key is null")
+}
+
+test_an_all_null_single_block_is_judged_by_its_required_keys if {
+	# A single block is never "empty" (an empty one can be the point); its required keys still count.
+	result := _deny([_record({"type": null})])
+	count(result) == 1
+	some f in result
+	contains(f.message, "failover_routing_policy has no type")
+}
+
+test_one_stack_aliased_layout_names_each_resource if {
+	# One stack, two regions through a provider alias: each table's entries are judged on their own.
+	east := {"stack": "app", "type": "aws_dynamodb_table", "name": "east", "region": "us-east-1", "values": {"name": "t", "replica": [{"region_name": "us-west-2"}]}}
+	west := {"stack": "app", "type": "aws_route_table", "name": "west", "region": "us-west-2", "values": {"provider": "aws.west", "vpc_id": "${aws_vpc.west.id}", "route": [_null_route]}}
+	result := _deny([east, west])
+	{[f.stack, f.address] | some f in result} == {["app", "aws_route_table.west"]}
 }

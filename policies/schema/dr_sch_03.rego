@@ -3,19 +3,37 @@
 # description: >-
 #   The design's Python source passes the provider bindings' typed structs
 #   (e.g. DynamodbTableReplica(...)) for every nested block, never a plain
-#   dictionary. A plain dictionary inside a list block goes to the bindings
-#   as is, and a misspelled or snake_case optional key in it is dropped
-#   without an error: the synthesized configuration keeps no trace of it, so
-#   this is checked on the source itself. Typed structs reject unknown keys
-#   when the stacks are built. Not applicable when the checked output comes
-#   with no source (a foreign single file).
+#   dictionary. A plain dictionary inside a list block goes to the bindings as
+#   is, and a misspelled or snake_case optional key in it is dropped without
+#   an error: the synthesized configuration keeps no trace of it, so this is
+#   checked on the source itself. Typed structs reject unknown keys when the
+#   stacks are built. The source is the checked app's own: the Python files
+#   under the folder of the app's cdktf.json (found beside or above the
+#   checked cdktf.out), or the folders listed as source in the [tool.dr-
+#   compliance] section of the app's pyproject.toml; generated bindings,
+#   virtual environments and synthesized output are skipped. Not applicable,
+#   with a note saying so, when no source can be found (for example a lone
+#   *.tf.json file).
 # custom:
 #   id: DR-SCH-03
 #   severity: medium
 #   controls:
-#     nist-800-53: [CM-2, CM-6, SA-11]
-#     soc2: [CC8.1]
-#     iso-27001: [A.8.9, A.8.32]
+#     - framework: nist-800-53
+#       control: SA-11
+#       grade: supports
+#       why: The design's source is checked for nested blocks that could silently lose settings.
+#     - framework: nist-800-53
+#       control: CM-6
+#       grade: supports
+#       why: Settings are written in a form that rejects misspelled keys.
+#     - framework: soc2
+#       control: CC8.1
+#       grade: supports
+#       why: The source of each change is tested before deployment.
+#     - framework: iso-27001
+#       control: A.8.9
+#       grade: supports
+#       why: The configuration's source is written so settings cannot vanish.
 #   remediation: >-
 #     Import the struct the finding names from the resource's module of
 #     cdktf_cdktf_provider_aws and pass StructName(key=value, ...) in place of

@@ -69,7 +69,7 @@ def lab_engines() -> Engines:
     target_fixture="design",
 )
 def given_design(model: Model) -> Design:
-    return read_design(model, load_settings())
+    return read_design(model, load_settings().as_data())
 
 
 @given("a local two-region deployment built from real engines", target_fixture="drill_options")

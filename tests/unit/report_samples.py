@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from compliance.reports.features_doc import Feature
+from compliance.reports.feature_files import Feature
 
 # A record as compliance/drills writes it (compliance/drills/drill.schema.json).
 DRILL: dict[str, Any] = {

@@ -1,15 +1,13 @@
-"""Requirements come from policy METADATA; waivers fail closed."""
+"""Requirements come from policy METADATA (the waiver tests are in test_waivers.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from compliance.catalogue import load_policies, package_metadata
 from compliance.errors import InputError
-from compliance.waivers import load_waivers, match_waiver
 
 
 def test_catalogue_reads_requirements_from_metadata() -> None:
@@ -49,44 +47,3 @@ def test_duplicate_requirement_is_an_error(tmp_path: Path) -> None:
 def test_metadata_must_be_yaml(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not valid YAML"):
         package_metadata("# METADATA\n# title: [unclosed\npackage p\n", tmp_path / "x.rego")
-
-
-WAIVER = """
-waivers:
-  - requirement: DR-ENC-01
-    stack: primary
-    address: aws_sns_topic.t
-    reason: vendor topic, migration ticket OPS-1
-    owner: alice
-    expires: 2030-01-31
-"""
-
-
-def test_waiver_loads_and_matches(tmp_path: Path) -> None:
-    path = tmp_path / "waivers.yaml"
-    path.write_text(WAIVER)
-    waivers = load_waivers(path, today=dt.date(2026, 1, 1))
-    assert match_waiver(waivers, "DR-ENC-01", "primary", "aws_sns_topic.t") is waivers[0]
-    assert match_waiver(waivers, "DR-ENC-01", "secondary", "aws_sns_topic.t") is None
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (WAIVER, "expired on 2030-01-31"),
-        (WAIVER.replace("    owner: alice\n", ""), "lacks owner"),
-        (WAIVER.replace("2030-01-31", "soon"), "not a YYYY-MM-DD date"),
-        ("waivers: {}", "expected a top-level 'waivers:' list"),
-        ("waivers: [", "not valid YAML"),
-    ],
-    ids=["expired", "no-owner", "bad-date", "not-list", "bad-yaml"],
-)
-def test_bad_waivers_are_errors(tmp_path: Path, text: str, expected: str) -> None:
-    path = tmp_path / "waivers.yaml"
-    path.write_text(text)
-    with pytest.raises(InputError, match=expected):
-        load_waivers(path, today=dt.date(2031, 1, 1))
-
-
-def test_missing_waiver_file_means_none(tmp_path: Path) -> None:
-    assert load_waivers(tmp_path / "absent.yaml") == []

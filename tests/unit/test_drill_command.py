@@ -109,3 +109,52 @@ def test_progress_keeps_talking_during_long_silences() -> None:
     text = stream.getvalue()
     assert "] waiting for the alarm" in text
     assert "... still running" in text and "since: waiting for the alarm" in text
+
+
+def _lab_left_open(release_timeout: float = 60.0) -> Any:
+    """A run_local that starts a lab and is interrupted before its release ever ran."""
+    from compliance.drills.processes import Supervisor
+
+    started: list[Any] = []
+
+    def run_local(*a: Any) -> None:
+        supervisor = Supervisor(release_timeout=release_timeout)
+        started.append((supervisor, supervisor.spawn("sleeper", ["sleep", "300"])))
+        raise KeyboardInterrupt
+
+    return run_local, started
+
+
+def test_interrupted_command_finishes_the_release_before_saying_so(
+    synth_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    run_local, started = _lab_left_open()
+    monkeypatch.setattr(command, "run_local", run_local)
+    code = main(["drill", "--cdktf-out", str(synth_dir), "--report-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    supervisor, child = started[0]
+    assert code == 130 and "interrupted: every process and temporary folder was released" in out
+    assert not child.alive() and not supervisor.root.exists()
+
+
+def test_interrupted_command_says_what_it_could_not_release(
+    synth_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from compliance.drills import processes
+
+    run_local, started = _lab_left_open(release_timeout=0.3)
+    monkeypatch.setattr(command, "run_local", run_local)
+    monkeypatch.setattr(processes.shutil, "rmtree", lambda *a, **k: None)  # a folder that stays
+    code = main(["drill", "--cdktf-out", str(synth_dir), "--report-dir", str(tmp_path)])
+    captured = capsys.readouterr()
+    supervisor, child = started[0]
+    monkeypatch.undo()
+    try:
+        assert code == 130
+        assert "every process and temporary folder was released" not in captured.out
+        assert "interrupted: the lab could not be fully released" in captured.out
+        assert f"left behind: {supervisor.root}: folder {supervisor.root}" in captured.err
+        assert not child.alive()  # what could be released was
+    finally:
+        supervisor.close()
+    assert not supervisor.root.exists()

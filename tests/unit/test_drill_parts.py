@@ -390,7 +390,9 @@ def test_knobs_come_from_the_synthesized_route53_resources(model: Model) -> None
     assert design.knobs.interval == check.values["request_interval"]
     assert design.knobs.threshold == check.values["failure_threshold"]
     assert design.knobs.ttl == record.values["ttl"]
-    assert design.knobs.promotion_allowance == load_settings()["promotion_allowance_seconds"]
+    assert (
+        design.knobs.promotion_allowance == load_settings().as_data()["promotion_allowance_seconds"]
+    )
     assert design.record_name == record.values["name"]
     assert design.primary_region != design.secondary_region
     assert design.lag_alarm_threshold_ms > 0 and design.primary_alarm_name.endswith("-health")

@@ -15,18 +15,17 @@ from html import escape
 from pathlib import Path
 
 import pytest
+from gherkin.parser import Parser
 from pytest_bdd.parser import FeatureParser
 from report_samples import SAMPLE_FEATURE, write_cucumber, write_sample_features
 
 from compliance.catalogue import load_policies
 from compliance.cli import main
 from compliance.reports import writer
-from compliance.reports.features_doc import (
-    GherkinError,
-    load_features,
-    parse_feature,
-    traceability,
-)
+from compliance.reports.feature_files import GherkinError, load_features, parse_feature
+from compliance.reports.gherkin_view import display_lines
+from compliance.reports.templating import render_macro
+from compliance.reports.traceability import traceability
 from compliance.synth import REPO_ROOT
 
 FEATURES = REPO_ROOT / "features"
@@ -204,21 +203,72 @@ def test_blocks_keep_the_text_exactly_as_written(tmp_path: Path) -> None:
     assert outline.first_line == outline.line - 1
 
 
+def test_lines_are_marked_as_the_grammar_read_them(tmp_path: Path) -> None:
+    """A keyword inside a doc string is text; a requirement tag links to its evidence."""
+    file = tmp_path / "tricky.feature"
+    file.write_text(TRICKY)
+    feature = parse_feature(file)
+    block = feature.scenarios[0]
+    lines = display_lines(feature.block_source(block), link=lambda rid: f"report#{rid}")
+    html = str(render_macro("macros.html.j2", "gherkin", lines))
+    assert '<a class="tag req" href="report#DR-ENC-01">@DR-ENC-01</a>' in html
+    assert '<span class="cm"># a comment after tags</span>' in html
+    assert '<span class="str">Scenario: not a scenario</span>' in html
+    assert '<b class="kw">Example:</b> with a doc string' in html
+    assert [line.number for line in lines] == list(range(block.first_line, block.last_line + 1))
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("Scenario: before\n", "before Feature"),
-        ("Feature: A\nFeature: B\n", "a second Feature"),
-        ("just text\n", "text before Feature"),
-        ("# only a comment\n", "no Feature"),
-        ("Feature: A\n  Examples:\n", "outside a scenario"),
+        ("Scenario: before\n", "expected: .*got 'Scenario: before'"),
+        ("just text\n", "got 'just text'"),
+        ("Feature: A\n  Scenario: s\n    Given a\n      | a |\n      | b | c |\n", "cell count"),
+        ("@a b\nFeature: A\n", "A tag may not contain whitespace"),
+        ('Feature: A\n  Scenario: s\n    Given a\n      """\n      never closed\n', "end of file"),
     ],
 )
-def test_a_malformed_feature_is_named(tmp_path: Path, text: str, message: str) -> None:
+def test_what_the_grammar_refuses_is_named(tmp_path: Path, text: str, message: str) -> None:
     file = tmp_path / "bad.feature"
     file.write_text(text)
-    with pytest.raises(GherkinError, match=message):
+    with pytest.raises(GherkinError, match=message) as error:
         parse_feature(file)
+    assert str(error.value).startswith(f"{file}:")
+
+
+def test_a_feature_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    file = tmp_path / "latin1.feature"
+    file.write_bytes("Feature: Données\n".encode("latin-1"))
+    with pytest.raises(GherkinError, match="cannot be read") as error:
+        parse_feature(file)
+    assert str(error.value).startswith(f"{file}:1")
+
+
+# Valid Gherkin to gherkin-official, yet pytest-bdd would run something else than is written.
+LENIENT_GRAMMAR = [
+    ("Feature: A\nFeature: B\n", 2, "a second Feature"),
+    ("# only a comment\n", 1, "no Feature"),
+    ("Feature: A\n  Examples:\n    | a |\n    | 1 |\n", 2, "Examples outside a scenario"),
+    ("Feature: A\n  Rule: r\n    Scenarios:\n", 3, "Scenarios outside a scenario"),
+    ("Feature: A\n  Background:\n    Examples:\n", 3, "Examples outside a scenario"),
+    ("Feature: A\n  Scenario: s\n    And a\n", 3, "first step must be a Given, When or Then"),
+    ("Feature: A\n  Background:\n    * a\n", 3, "first step must be a Given, When or Then"),
+    ("Feature: A\n  Scenario: s\n    Given a\n  Scenario: s\n", 4, "also used at line 2"),
+    ("# language: fr\nFonctionnalité: A\n", 1, "only English Gherkin is read: fr"),
+    ("@tag\n# language: fr\nFeature: A\n", 2, "only English Gherkin is read: fr"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), LENIENT_GRAMMAR)
+def test_what_the_grammar_lets_through_is_refused(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    Parser().parse(text)  # the official grammar accepts it: the check is ours
+    file = tmp_path / "bad.feature"
+    file.write_text(text)
+    with pytest.raises(GherkinError, match=message) as error:
+        parse_feature(file)
+    assert error.value.line == line
 
 
 def test_docs_renders_the_features_with_each_requirement_status(

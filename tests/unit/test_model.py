@@ -9,6 +9,7 @@ import pytest
 
 from compliance.errors import InputError
 from compliance.model import load_model
+from compliance.model.document import build_input
 
 
 def _write(path: Path, document: object) -> Path:
@@ -63,11 +64,11 @@ def test_secondary_cluster_joins_global_cluster_by_cross_stack_reference(model) 
     )
     reference = cluster.values["global_cluster_identifier"]
     assert reference.startswith("${data.terraform_remote_state.cross-stack-reference-input-primary")
-    remote = model.stack("secondary").remote_outputs({s.name: s for s in model.stacks})
-    producer = remote["cross-stack-reference-input-primary"]
-    assert producer["stack"] == "primary"
-    output = reference.split(".outputs.")[1].rstrip("}")
-    assert producer["outputs"][output].startswith("${aws_rds_global_cluster.")
+    edges = build_input(model)["refs_from"][f"secondary|{cluster.address}"]
+    [edge] = [e for e in edges if e["names"] == ["global_cluster_identifier"]]
+    assert edge["via"] == "cross-stack"
+    assert edge["to"].startswith("primary|aws_rds_global_cluster.")
+    assert edge["whole"] is True
 
 
 def test_construct_path_comes_from_cdktf_metadata(model) -> None:
@@ -83,7 +84,7 @@ def test_construct_path_comes_from_cdktf_metadata(model) -> None:
     [
         (lambda p: p / "missing", "no such file or folder"),
         (lambda p: p, "empty"),
-        (lambda p: _text(p / "bad.tf.json", "{nope"), "malformed JSON at line 1"),
+        (lambda p: _text(p / "bad.tf.json", "{nope"), "malformed JSON: Expecting property name enclosed in double quotes at line 1"),
         (lambda p: _text(p / "list.tf.json", "[]"), "expected a JSON object"),
         (lambda p: _write(p / "empty.tf.json", {"resource": {}}), "zero resources"),
         (

@@ -22,7 +22,7 @@ from compliance import cli
 from compliance.mutations import CATALOGUE
 from compliance.reports import writer
 from compliance.reports.browser import DEBIAN_PACKAGE, check_page, find_chromium
-from compliance.reports.features_doc import load_features
+from compliance.reports.feature_files import load_features
 from compliance.runner import run_check
 from compliance.synth import REPO_ROOT, SynthResult
 

@@ -11,10 +11,13 @@ recursive pytest run).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 import os
 import re
+import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +36,12 @@ from report_samples import (
 from compliance import cli
 from compliance.evaluation import Evaluation
 from compliance.mutations import CATALOGUE, Mutant, Target
-from compliance.reports import writer
-from compliance.reports.features_doc import load_features
+from compliance.reports import publish, writer
+from compliance.reports.document import Report, to_json
+from compliance.reports.feature_files import load_features
 from compliance.reports.html_report import render_html
 from compliance.reports.json_report import load_schema
+from compliance.reports.living_doc import render_living_doc
 from compliance.reports.summary_md import MAX_FINDINGS, render_summary
 from compliance.runner import CheckOptions, run_check
 from compliance.synth import REPO_ROOT, SynthResult
@@ -162,7 +167,8 @@ def test_the_sample_drill_is_what_the_drills_write() -> None:
 
 
 def test_older_drill_records_still_render() -> None:
-    from compliance.reports.drills import normalize, timeline_svg
+    from compliance.reports.drills import normalize
+    from compliance.reports.html_report import timeline_svg
 
     drill = normalize(
         {
@@ -174,9 +180,9 @@ def test_older_drill_records_still_render() -> None:
             "targets": {"rto": 60},
         }
     )
-    assert drill["title"] == "hand-written" and drill["requirements"] == ["DR-DEP-02"]
-    assert drill["timeline"] == [{"name": "failure injected", "at_seconds": 5.0}]
-    assert drill["rto_target_seconds"] == 60.0 and drill["rpo_target_seconds"] is None
+    assert drill.title == "hand-written" and drill.requirements == ["DR-DEP-02"]
+    assert to_json(drill.timeline) == [{"name": "failure injected", "at_seconds": 5.0}]
+    assert drill.rto_target_seconds == 60.0 and drill.rpo_target_seconds is None
     svg = timeline_svg(drill)
     assert svg.startswith("<svg") and "failure injected" in svg and "RTO target 60.0 s" in svg
 
@@ -276,32 +282,45 @@ def test_provenance_in_every_format(broken: Broken) -> None:
             assert value and value in text, f"{field} missing from {name}"
 
 
-def test_a_waived_finding_shows_reason_owner_and_expiry(
-    synth_dir: Path, tmp_path: Path, broken: Broken
+def test_a_waived_finding_shows_reason_owner_approval_and_expiry(
+    tmp_path: Path, broken: Broken
 ) -> None:
-    waivers = tmp_path / "waivers.yaml"
-    target = broken.target
-    waivers.write_text(
-        "waivers:\n"
-        f"  - {{requirement: {broken.requirement}, stack: {target.stack},"
-        f" address: {target.address},\n"
-        "     reason: vendor cluster pending migration, owner: dba-team, expires: 2099-01-31}\n"
+    """Every finding of the broken requirement waived: the requirement reads WAIVED, and
+    each format still lists the findings, with who accepted them, why and until when."""
+    expires = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    own = [f for f in broken.evaluation.findings if f.requirement == broken.requirement]
+    entries = "".join(
+        f"  - {{requirement: {broken.requirement}, stack: {f.stack}, address: {f.address},\n"
+        "     reason: vendor cluster pending migration, owner: dba-team,\n"
+        "     approved_by: security-review, ticket: SEC-421, risk: medium,\n"
+        f"     compensating_control: hourly snapshots, expires: {expires}}}\n"
+        for f in own
     )
-    source = broken.evaluation.model.source
-    evaluation = run_check(source, CheckOptions(waivers=waivers))
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers:\n" + entries)
+    evaluation = run_check(broken.evaluation.model.source, CheckOptions(waivers=waivers))
     written = writer.write_reports(evaluation, tmp_path / "reports", now=NOW)
-    waived = [f for f in written.document["findings"] if f["waived"]]
-    if len(waived) != len(written.document["findings"]):
-        pytest.skip("the mutant breaks more than the one waived resource")
     entry = next(r for r in written.document["requirements"] if r["id"] == broken.requirement)
-    assert entry["status"] == "waived" and entry["waivers"][0]["owner"] == "dba-team"
-    assert written.document["waivers"][0]["construct_path"] == broken.construct_path
+    assert entry["status"] == "waived" and len(entry["waivers"]) == len(own) > 0
+    assert {w["owner"] for w in entry["waivers"]} == {"dba-team"}
+    target = next(w for w in written.document["waivers"] if w["address"] == broken.target.address)
+    assert target["construct_path"] == broken.construct_path and target["ticket"] == "SEC-421"
+    jsonschema.validate(written.document, load_schema(), cls=jsonschema.Draft202012Validator)
+
     html = (tmp_path / "reports" / writer.HTML).read_text()
-    for text in ("vendor cluster pending migration", "dba-team", "2099-01-31", "⚑ Waived"):
-        assert text in html
+    article = html[html.index(f'id="{broken.requirement}"') :]
+    article = article[: article.index("</article>")]
+    for text in ("vendor cluster pending migration", "dba-team", "security-review", "SEC-421"):
+        assert text in article, text
+    assert expires in article and "hourly snapshots" in article and "⚑ Waived" in article
     sarif = json.loads((tmp_path / "reports" / writer.SARIF).read_text())
-    suppression = sarif["runs"][0]["results"][0]["suppressions"][0]
-    assert suppression["status"] == "accepted" and "dba-team" in suppression["justification"]
+    results = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == broken.requirement]
+    assert len(results) == len(own)
+    for result in results:
+        (suppression,) = result["suppressions"]
+        assert suppression["status"] == "accepted"
+        assert "dba-team" in suppression["justification"]
+        assert "security-review" in suppression["justification"]
 
 
 @pytest.fixture
@@ -316,22 +335,23 @@ def test_scenario_results_come_from_cucumber_json(
     outline = features[0].scenarios[1]
     failed_row = outline.examples[0].rows[1]
     cucumber = write_cucumber(tmp_path / "cucumber.json", features, failed={failed_row.line})
-    document = writer.build_document(
+    report = writer.build_document(
         broken.evaluation, features_root=sample, cucumber=cucumber, features_exit_code=1, now=NOW
     )
-    scenarios = document["features"][0]["scenarios"]
-    assert [s["status"] for s in scenarios] == ["passed", "failed", "passed"]
-    rows = scenarios[1]["examples"][0]["rows"]
-    assert [r["status"] for r in rows] == ["passed", "failed"]
-    assert "the mutant was not caught" in rows[1]["error"]
-    assert scenarios[1]["text"].splitlines()[1].strip().startswith("Scenario Outline:")
-    assert document["summary"]["scenarios"]["failed"] == 1
-    assert document["summary"]["result"] == "failed"
+    scenarios = report.features[0].scenarios
+    assert [s.status for s in scenarios] == ["passed", "failed", "passed"]
+    rows = scenarios[1].examples[0].rows
+    assert [r.status for r in rows] == ["passed", "failed"]
+    assert "the mutant was not caught" in (rows[1].error or "")
+    assert scenarios[1].text.splitlines()[1].strip().startswith("Scenario Outline:")
+    assert report.summary.scenarios.failed == 1
+    assert report.summary.result == "failed"
 
-    html = render_html(document)
-    assert "key rotation off" in html and "the mutant was not caught" in html
-    assert 'class="gl row-failed"' in html
-    assert "Failed scenarios" in render_summary(document)
+    html = render_html(report)
+    failed_row = re.search(r'<span class="gl row-failed">.*?</span>\n', html, re.S)
+    assert failed_row and "key rotation off" in failed_row.group(0)
+    assert "the mutant was not caught" in failed_row.group(0)
+    assert "Failed scenarios" in render_summary(report)
 
 
 def test_junit_xml_catches_a_scenario_that_failed_outside_its_steps(
@@ -350,22 +370,22 @@ def test_junit_xml_catches_a_scenario_that_failed_outside_its_steps(
             "test_never_reached_its_steps": "fixture 'lab' not found",
         },
     )
-    document = writer.build_document(
+    report = writer.build_document(
         broken.evaluation, features_root=sample, cucumber=cucumber, junit=junit, now=NOW
     )
-    outline = document["features"][0]["scenarios"][1]
-    assert outline["status"] == "failed"
-    assert [r["status"] for r in outline["examples"][0]["rows"]] == ["passed", "failed"]
-    assert "StepDefinitionNotFoundError" in outline["error"]
-    assert any("test_never_reached_its_steps" in n for n in document["sources"]["notes"])
-    assert document["summary"]["result"] == "failed"
+    outline = report.features[0].scenarios[1]
+    assert outline.status == "failed"
+    assert [r.status for r in outline.examples[0].rows] == ["passed", "failed"]
+    assert "StepDefinitionNotFoundError" in (outline.error or "")
+    assert any("test_never_reached_its_steps" in n for n in report.sources.notes)
+    assert report.summary.result == "failed"
 
 
 def test_without_cucumber_json_every_scenario_is_not_run(broken: Broken, sample: Path) -> None:
-    document = writer.build_document(broken.evaluation, features_root=sample, now=NOW)
-    assert {s["status"] for s in document["features"][0]["scenarios"]} == {"not_run"}
-    assert document["summary"]["features_ran"] is False
-    assert "the features were not run" in render_html(document)
+    report = writer.build_document(broken.evaluation, features_root=sample, now=NOW)
+    assert {s.status for s in report.features[0].scenarios} == {"not_run"}
+    assert report.summary.features_ran is False
+    assert "the features were not run" in render_html(report)
 
 
 def test_a_drill_requirement_is_decided_by_its_scenarios_and_drills(
@@ -380,11 +400,11 @@ def test_a_drill_requirement_is_decided_by_its_scenarios_and_drills(
         drills=write_drills(tmp_path / "ok.json"),
         now=NOW,
     )
-    dep = next(r for r in passed["requirements"] if r["id"] == "DR-DEP-01")
-    assert dep["decided_by"] == "drill" and dep["policy"] is None
-    assert dep["status"] == "passed" and dep["drills"] == [0]
-    assert dep["controls"] == {"nist-800-53": ["CP-10"], "soc2": ["A1.3"]}
-    jsonschema.validate(passed, load_schema(), cls=jsonschema.Draft202012Validator)
+    dep = passed.requirement("DR-DEP-01")
+    assert dep is not None and dep.decided_by == "drill" and dep.policy is None
+    assert dep.status == "passed" and dep.drills == [0]
+    assert dep.controls == {"nist-800-53": ["CP-10"], "soc2": ["A1.3"]}
+    jsonschema.validate(to_json(passed), load_schema(), cls=jsonschema.Draft202012Validator)
     html = render_html(passed)
     assert '<svg class="timeline"' in html and "measured RTO 9.3 s" in html
     assert "RTO target 12.0 s" in html and "static budget 10.0 s" in html
@@ -398,8 +418,8 @@ def test_a_drill_requirement_is_decided_by_its_scenarios_and_drills(
         drills=write_drills(tmp_path / "slow.json", [slow]),
         now=NOW,
     )
-    dep = next(r for r in failed["requirements"] if r["id"] == "DR-DEP-01")
-    assert dep["status"] == "failed"
+    dep = failed.requirement("DR-DEP-01")
+    assert dep is not None and dep.status == "failed"
     assert "| 75 s | 12 s |" in render_summary(failed)
 
 
@@ -412,18 +432,18 @@ def test_a_drill_without_a_scenario_still_decides_its_requirement(
         drills=write_drills(tmp_path / "drills.json", [{**DRILL, "passed": False}]),
         now=NOW,
     )
-    dep = next(r for r in document["requirements"] if r["id"] == DRILL["id"])
-    assert dep["decided_by"] == "drill" and dep["title"] == DRILL["scenario"]
-    assert dep["status"] == "failed" and dep["drills"] == [0]
-    jsonschema.validate(document, load_schema(), cls=jsonschema.Draft202012Validator)
+    dep = document.requirement(DRILL["id"])
+    assert dep is not None and dep.decided_by == "drill" and dep.title == DRILL["scenario"]
+    assert dep.status == "failed" and dep.drills == [0]
+    jsonschema.validate(to_json(document), load_schema(), cls=jsonschema.Draft202012Validator)
 
 
 def test_a_malformed_drills_file_is_a_note_not_a_crash(broken: Broken, tmp_path: Path) -> None:
     bad = tmp_path / "drills.json"
     bad.write_text('{"drills": 3}')
-    document = writer.build_document(broken.evaluation, drills=bad, now=NOW)
-    assert "drills" not in document
-    assert any("drills.json" in note for note in document["sources"]["notes"])
+    report = writer.build_document(broken.evaluation, drills=bad, now=NOW)
+    assert report.drills is None and "drills" not in to_json(report)
+    assert any("drills.json" in note for note in report.sources.notes)
 
 
 def test_the_html_is_self_contained(broken: Broken) -> None:
@@ -436,12 +456,13 @@ def test_the_html_is_self_contained(broken: Broken) -> None:
 
 
 def test_summary_md_stays_short_with_many_findings(broken: Broken) -> None:
-    document = copy.deepcopy(broken.written.document)
-    entry = next(r for r in document["requirements"] if r["status"] == "failed")
-    entry["findings"] = [
-        {**entry["findings"][0], "address": f"aws_sns_topic.t{i}"} for i in range(MAX_FINDINGS * 4)
+    report = copy.deepcopy(broken.written.report)
+    entry = next(r for r in report.requirements if r.status == "failed")
+    entry.findings = [
+        dataclasses.replace(entry.findings[0], address=f"aws_sns_topic.t{i}")
+        for i in range(MAX_FINDINGS * 4)
     ]
-    summary = render_summary(document)
+    summary = render_summary(report)
     assert len(summary.splitlines()) < MAX_FINDINGS + 60
     assert f"and {MAX_FINDINGS * 3} more finding(s)" in summary
 
@@ -455,6 +476,125 @@ def test_summary_groups_by_family_and_framework(broken: Broken) -> None:
     nist = next(f for f in summary["by_framework"] if f["framework"] == "nist-800-53")
     assert all(re.fullmatch(r"[A-Z]{2}", group["group"]) for group in nist["groups"])
     assert any(group["failed"] for group in nist["groups"])
+
+
+def test_every_value_on_the_pages_is_escaped(broken: Broken) -> None:
+    """Text from a finding or a feature is text: no markup, no fetch, even quoted."""
+    report = copy.deepcopy(broken.written.report)
+    hostile = '<script>alert("x")</script> background:url(http://x) @import "y.css"'
+    report.findings[0].message = hostile
+    report.features[0].name = hostile
+    report.features[0].scenarios[0].name = hostile
+    for html in (render_html(report), render_living_doc(report)):
+        assert "<script>alert" not in html and "url(" not in html and "@import" not in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+        assert html.count("<script") == 1
+
+
+# --- One report set per run, whatever runs beside it ---------------------------------
+
+SET = (writer.JSON, writer.HTML, writer.SARIF, writer.SUMMARY, writer.LIVING_DOC)
+TRIALS = 100
+
+
+def _run_identity(folder: Path, stamps: list[str]) -> set[str]:
+    """The run (its generated_at) each file of the set belongs to; fails on a corrupt file."""
+    found = set()
+    for name in SET:
+        text = (folder / name).read_text(encoding="utf-8")
+        if name == writer.JSON:
+            found.add(json.loads(text)["provenance"]["generated_at"])
+        elif name == writer.SARIF:
+            found.add(json.loads(text)["runs"][0]["properties"]["provenance"]["generated_at"])
+        else:
+            marks = [stamp for stamp in stamps if stamp in text]
+            assert len(marks) == 1, f"{name} names {marks}"
+            found.add(marks[0])
+            complete = (
+                text.endswith("</html>\n")
+                if name.endswith(".html")
+                else text.endswith(f"- Generated: {marks[0]}\n")
+            )
+            assert complete, f"{name} is cut short"
+    return found
+
+
+def test_two_runs_writing_one_folder_leave_one_whole_set(
+    broken: Broken, sample: Path, tmp_path: Path
+) -> None:
+    """Two report writes into one folder at once, TRIALS times: no crash, no torn or mixed set.
+
+    Each write runs in its own thread, released together by a barrier (file locks
+    are per open file, so threads contend as two ``run`` processes do). Meanwhile
+    the test reads the set under the shared lock, as a consumer that needs it whole
+    does: it too must never see a mix.
+    """
+    full = writer.build_document(broken.evaluation, features_root=sample, now=NOW)
+    # A few requirements are enough to race on (and keep TRIALS quick).
+    kept = {r.id for r in full.requirements[:4]}
+    base = dataclasses.replace(
+        full,
+        requirements=[r for r in full.requirements if r.id in kept],
+        findings=[f for f in full.findings if f.requirement in kept],
+    )
+    stamps = [f"2026-0{month}-02T03:04:05+00:00" for month in (3, 4)]
+    runs: list[Report] = [
+        dataclasses.replace(base, provenance=dataclasses.replace(base.provenance, generated_at=s))
+        for s in stamps
+    ]
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    reads = 0
+    for trial in range(TRIALS):
+        barrier = threading.Barrier(len(runs))
+        failures: list[BaseException] = []
+        writers = [
+            threading.Thread(target=_write_when_released, args=(run, folder, barrier, failures))
+            for run in runs
+        ]
+        for thread in writers:
+            thread.start()
+        while any(thread.is_alive() for thread in writers):
+            with publish.reading(folder):
+                if all((folder / name).exists() for name in SET):
+                    assert len(_run_identity(folder, stamps)) == 1, f"mixed set in trial {trial}"
+                    reads += 1
+            writers[0].join(timeout=0.005)  # or the first writer ends
+        for thread in writers:
+            thread.join()
+        assert failures == [], f"a writer crashed in trial {trial}: {failures}"
+        assert len(_run_identity(folder, stamps)) == 1, f"mixed set after trial {trial}"
+        assert sorted(p.name for p in folder.iterdir()) == sorted(SET), "scratch left behind"
+    assert reads > 0, "the reader never saw a set while the writers ran"
+
+
+def _write_when_released(
+    report: Report, folder: Path, barrier: threading.Barrier, failures: list[BaseException]
+) -> None:
+    try:
+        barrier.wait(timeout=60)
+        writer.write_report_set(report, folder)
+    except BaseException as error:  # reported by the test, in its own thread
+        failures.append(error)
+
+
+def test_a_killed_runs_scratch_folder_is_reclaimed(broken: Broken, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    dead = folder / f"{publish.SCRATCH_PREFIX}{_ended_pid()}-x"  # its run was killed
+    alive = folder / f"{publish.SCRATCH_PREFIX}{os.getpid()}-y"  # a run still writing
+    for scratch in (dead, alive):
+        scratch.mkdir(parents=True)
+        (scratch / writer.JSON).write_text("{")
+    writer.write_report_set(broken.written.report, folder)
+    assert not dead.exists() and alive.is_dir()
+    assert json.loads((folder / writer.JSON).read_text())["schema_version"]
+
+
+def _ended_pid() -> int:
+    """The pid of a process that has ended (and been reaped): no process has it now."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 # --- The main job ------------------------------------------------------------

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from compliance import cache
 from compliance import schema as provider_schema
 from compliance.errors import InputError
 from compliance.schema import (
+    FORMAT,
     Assembly,
     ProviderSchema,
+    cache_file,
     load_schema,
     locate_assembly,
     python_name,
@@ -29,7 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def schema() -> ProviderSchema:
-    """The real schema of the installed provider (from the repository's cache)."""
+    """The real schema of the installed provider (from the user's cache, else derived)."""
     return load_schema()
 
 
@@ -234,28 +241,61 @@ def test_derive_reads_blocks_names_and_optionality(tmp_path: Path) -> None:
     assert derived["classes"]["thing.Thing"]["blocks"]["settings"]["struct"] == "ThingSettings"
 
 
+def _never_derive(_: Assembly) -> dict[str, Any]:
+    raise AssertionError("the assembly was derived again")
+
+
 def test_second_load_reads_the_cache_not_the_assembly(tmp_path: Path, monkeypatch) -> None:
     assembly = _fake_assembly(tmp_path)
     cache_dir = tmp_path / "cache"
     first = load_schema(assembly, cache_dir)
-    cached = cache_dir / "provider-aws-0.0.1.json"
+    cached = cache_file(assembly, cache_dir)
     assert cached.is_file()
     assert json.loads(cached.read_text())["fingerprint"] == assembly.fingerprint
 
-    def no_parse(_: Assembly) -> dict[str, Any]:
-        raise AssertionError("the assembly was parsed again")
-
-    monkeypatch.setattr(provider_schema, "derive", no_parse)
+    monkeypatch.setattr(provider_schema, "derive", _never_derive)
     provider_schema._load.cache_clear()  # a new process: nothing in memory
     second = load_schema(assembly, cache_dir)
     assert second.resources["aws_thing"] == first.resources["aws_thing"]
     assert second.classes["thing.Thing"] == first.classes["thing.Thing"]
 
 
+def test_the_key_is_the_package_version_and_the_assemblys_sha256(tmp_path: Path) -> None:
+    assembly = _fake_assembly(tmp_path)
+    sha = hashlib.sha256(assembly.path.read_bytes()).hexdigest()
+    assert assembly.fingerprint == sha
+    assert assembly.cache_key == f"provider-aws-0.0.1-{sha[:32]}-f{FORMAT}.json"
+
+
+def test_every_environment_with_the_same_package_shares_one_entry(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Two tox environments (two sys.prefix values, two copies of one package): one derivation."""
+    made = _fake_assembly(tmp_path)
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "user-cache"))
+    found = []
+    for env in ("py", "compliance"):
+        prefix = tmp_path / ".tox" / env
+        jsii = prefix / "lib" / "python3.11" / "site-packages" / provider_schema.PACKAGE / "_jsii"
+        jsii.mkdir(parents=True)
+        monkeypatch.setattr(sys, "prefix", str(prefix))
+        monkeypatch.setattr(sys, "executable", str(prefix / "bin" / "python"))
+        assembly = Assembly(Path(shutil.copy2(made.path, jsii)), made.version)
+        found.append((cache_file(assembly), load_schema(assembly).resources["aws_thing"]))
+        monkeypatch.setattr(provider_schema, "derive", _never_derive)  # the second must hit
+        provider_schema._load.cache_clear()
+    assert found[0] == found[1]
+    assert found[0][0].parent == tmp_path / "user-cache" / "schema"
+    assert ".tox" not in found[0][0].name and "python" not in found[0][0].name
+
+
 def test_a_changed_assembly_is_derived_again(tmp_path: Path, monkeypatch) -> None:
     cache_dir = tmp_path / "cache"
-    load_schema(_fake_assembly(tmp_path), cache_dir)
-    changed = _fake_assembly(tmp_path, readme="x" * 4096)  # same path, another size
+    first = _fake_assembly(tmp_path, readme="x" * 4096)
+    load_schema(first, cache_dir)
+    size = first.path.stat().st_size
+    changed = _fake_assembly(tmp_path, readme="y" * 4096)  # same path; the bytes differ
+    assert changed.path.stat().st_size == size  # a path-and-size key would have missed it
     calls = []
     real = provider_schema.derive
     monkeypatch.setattr(provider_schema, "derive", lambda a: calls.append(a) or real(a))
@@ -267,8 +307,73 @@ def test_unreadable_cache_is_derived_again(tmp_path: Path) -> None:
     assembly = _fake_assembly(tmp_path)
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
-    (cache_dir / "provider-aws-0.0.1.json").write_text("{half a file")
+    cache_file(assembly, cache_dir).write_text("{half a file")
     assert "aws_thing" in load_schema(assembly, cache_dir).resources
+    assert json.loads(cache_file(assembly, cache_dir).read_text())["format"] == FORMAT
+
+
+def test_a_killed_derivations_leftover_is_not_trusted_and_is_swept(tmp_path: Path) -> None:
+    assembly = _fake_assembly(tmp_path)
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    leftover = cache_dir / f"{cache.temporary_name(assembly.cache_key)}abcd1234"
+    leftover.write_text('{"format": ')  # killed mid-write: only ever under a temporary name
+    then = time.time() - cache.STALE_SECONDS - 60
+    os.utime(leftover, (then, then))
+    assert "aws_thing" in load_schema(assembly, cache_dir).resources
+    assert not leftover.exists()
+    assert sorted(p.name for p in cache_dir.iterdir()) == [".locks", assembly.cache_key]
+
+    leftover.write_text('{"format": ')  # and once the entry exists, a run that hits sweeps too
+    os.utime(leftover, (then, then))
+    provider_schema._load.cache_clear()
+    load_schema(assembly, cache_dir)
+    assert not leftover.exists()
+
+
+_DERIVER = """\
+import sys, time
+from pathlib import Path
+from compliance import schema
+real = schema.derive
+
+
+def slow(assembly):  # stands in for the real 3-4 s: long enough for the others to arrive
+    with open(sys.argv[3], "a") as log:
+        log.write("derived\\n")
+    time.sleep(0.5)
+    return real(assembly)
+
+
+schema.derive = slow
+print("ready", flush=True)
+sys.stdin.readline()
+loaded = schema.load_schema(schema.Assembly(Path(sys.argv[1]), "0.0.1"), Path(sys.argv[2]))
+print(sorted(loaded.resources), flush=True)
+"""
+
+
+def test_parallel_runs_derive_the_schema_once(tmp_path: Path) -> None:
+    assembly, log = _fake_assembly(tmp_path), tmp_path / "derived.log"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-c", _DERIVER, str(assembly.path), str(tmp_path / "c"), str(log)]
+    runs = [
+        subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    try:
+        assert [run.stdout.readline() for run in runs] == ["ready\n"] * 3
+        for run in runs:
+            run.stdin.write("go\n")
+            run.stdin.flush()
+        outputs = [run.communicate(timeout=60)[0] for run in runs]
+    finally:
+        for run in runs:
+            run.kill()
+            run.wait()
+    assert [run.returncode for run in runs] == [0, 0, 0]
+    assert outputs == ["['aws_thing']\n"] * 3
+    assert log.read_text() == "derived\n"
 
 
 def test_missing_package_names_the_pip_command(monkeypatch) -> None:

@@ -1,26 +1,34 @@
-"""DR-SCH-03's facts: plain dicts passed for nested blocks in the CDKTF source."""
+"""DR-SCH-03's facts: plain dicts passed for nested blocks in the checked app's own source."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from compliance.app_config import AppConfig, discover
+from compliance.app_files import AppFiles
 from compliance.errors import InputError
 from compliance.evaluation import Status
-from compliance.model import load_model
-from compliance.mutations.schema import struct_to_dict
+from compliance.mutations.schema import PROJECT_SOURCE, struct_to_dict
 from compliance.runner import CheckOptions, run_check
-from compliance.source_scan import DEFAULT_SOURCE, MARKER, scan, source_facts, source_root
+from compliance.source_scan import scan, source_facts
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DICT_REPLICA = (
+    "from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable\n"
+    "DynamodbTable(scope, 't', name='t', replica=[{'region_name': 'us-west-2'}])\n"
+)
 
 
 def _scan(tmp_path: Path, code: str) -> dict:
     root = tmp_path / "infrastructure"
     root.mkdir(exist_ok=True)
     (root / "stack.py").write_text(textwrap.dedent(code), encoding="utf-8")
-    return scan(root)
+    return scan([(root / "stack.py", "infrastructure/stack.py")])
 
 
 def _flagged(facts: dict) -> list[tuple[str, str, int]]:
@@ -149,62 +157,152 @@ def test_code_that_does_not_parse_is_bad_input(tmp_path: Path) -> None:
 
 
 def test_the_projects_own_infrastructure_has_no_plain_dict_block() -> None:
-    facts = source_facts(DEFAULT_SOURCE)
+    app = AppConfig(
+        checked=REPO_ROOT / "cdktf.out",
+        app_dir=REPO_ROOT,
+        cdktf_json=REPO_ROOT / "cdktf.json",
+        output_dir=REPO_ROOT / "cdktf.out",
+        source=(REPO_ROOT / "infrastructure",),
+    )
+    facts = source_facts(AppFiles.of(REPO_ROOT, app))
     assert facts["violations"] == []
     assert facts["unresolved"] == []  # database.py's **primary_only is read: scalars only
     assert facts["files_scanned"] >= 10
     assert "infrastructure/stacks/global_stack.py" in facts["files"]
+    assert facts["roots"] == ["infrastructure"] and facts["note"] is None
 
 
-# --- Which source belongs to a checked output ------------------------------------------------
+# --- Which source belongs to a checked output: the app's own ---------------------------------
 
 
-def test_a_cdktf_out_folder_is_this_repositorys_synth(model) -> None:
-    assert source_root(model) == DEFAULT_SOURCE
-    assert source_root(model, enabled=False) is None
+def _app(root: Path, pyproject: str | None = None) -> Path:
+    """An app folder with a synthesized output (one tiny stack); returns the output."""
+    output = root / "cdktf.out"
+    output.mkdir(parents=True)
+    (root / "cdktf.json").write_text(json.dumps({"app": "python main.py", "output": "cdktf.out"}))
+    (output / "app.tf.json").write_text(json.dumps({"resource": {"aws_sns_topic": {"t": {}}}}))
+    if pyproject is not None:
+        (root / "pyproject.toml").write_text(textwrap.dedent(pyproject))
+    return output
 
 
-def test_a_single_file_has_no_source_unless_one_is_given(synth_dir: Path, tmp_path: Path) -> None:
-    single = load_model(synth_dir / "stacks" / "global" / "cdk.tf.json")
-    assert source_root(single) is None
-    assert source_root(single, explicit=tmp_path) == tmp_path.resolve()
+def _write(path: Path, text: str = DICT_REPLICA) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _facts(output: Path, **options) -> dict:
+    return source_facts(AppFiles.of(output, discover(output)), **options)
+
+
+def test_the_apps_folder_is_its_source_by_default(tmp_path: Path) -> None:
+    output = _app(tmp_path / "app")
+    _write(tmp_path / "app" / "main.py", "print('app')\n")
+    _write(tmp_path / "app" / "stacks" / "tables.py")
+    facts = _facts(output)
+    assert facts["files"] == ["main.py", "stacks/tables.py"] and facts["roots"] == ["."]
+    assert [(v["file"], v["line"]) for v in facts["violations"]] == [("stacks/tables.py", 2)]
+    assert facts["note"] is None
+
+
+def test_what_is_not_the_apps_source_is_skipped(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    output = _app(app)
+    _write(app / "main.py", "print('app')\n")
+    for skipped in (
+        ".venv/lib/site.py",
+        "env/lib/mod.py",  # a virtual environment by its pyvenv.cfg, whatever its name
+        "cdktf.out/stacks/app/assets/code/handler.py",  # the synthesized output
+        "imports/aws/provider.py",  # generated bindings (cdktf get)
+        ".gen/aws/provider.py",
+        "stacks/__pycache__/tables.py",
+        ".hidden/tool.py",
+        "examples/other_app/main.py",  # another app, nested in this one
+    ):
+        _write(app / skipped)
+    (app / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (app / "examples" / "other_app" / "cdktf.json").write_text("{}")
+    facts = _facts(output)
+    assert facts["files"] == ["main.py"] and facts["violations"] == []
+
+
+def test_the_source_folders_the_pyproject_lists_are_scanned(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    output = _app(app, '[tool.dr-compliance]\nsource = ["infra", "main.py"]\n')
+    _write(app / "main.py")
+    _write(app / "infra" / "net.py")
+    _write(app / "scripts" / "deploy.py")  # not listed: not scanned
+    facts = _facts(output)
+    assert facts["files"] == ["infra/net.py", "main.py"]
+    assert facts["roots"] == ["infra", "main.py"]
+    assert {v["file"] for v in facts["violations"]} == {"infra/net.py", "main.py"}
+
+
+def test_a_link_out_of_the_app_is_not_followed(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    output = _app(app)
+    _write(tmp_path / "elsewhere" / "stolen.py")
+    _write(app / "main.py", "print('app')\n")
+    (app / "stolen.py").symlink_to(tmp_path / "elsewhere" / "stolen.py")
+    (app / "lib").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    assert _facts(output)["files"] == ["main.py"]
+
+
+def test_no_app_found_means_no_source_and_a_note(tmp_path: Path) -> None:
+    lone = tmp_path / "out" / "stack.tf.json"
+    lone.parent.mkdir()
+    lone.write_text("{}")
+    _write(tmp_path / "main.py")  # beside it, but no cdktf.json says it is its app
+    facts = _facts(lone)
+    assert facts["files"] == [] and facts["violations"] == []
+    assert facts["note"].startswith("no app source found beside or above")
+    assert "DR-SCH-03 cannot judge the source" in facts["note"]
+
+
+def test_an_app_without_python_files_says_so(tmp_path: Path) -> None:
+    facts = _facts(_app(tmp_path / "app"))
+    assert facts["files"] == [] and "no Python file in the app's source (.)" in facts["note"]
+
+
+def test_no_source_turns_the_scan_off(tmp_path: Path) -> None:
+    output = _app(tmp_path / "app")
+    _write(tmp_path / "app" / "main.py")
+    facts = _facts(output, enabled=False)
+    assert facts["files"] == [] and "--no-source" in facts["note"]
+
+
+def test_an_explicit_source_folder_is_scanned_instead(tmp_path: Path) -> None:
+    output = _app(tmp_path / "app")
+    _write(tmp_path / "app" / "main.py")
+    _write(tmp_path / "other" / "stack.py")
+    facts = _facts(output, explicit=tmp_path / "other")
+    assert facts["files"] == ["other/stack.py"]  # outside the app: relative to its parent
+    inside = _facts(output, explicit=tmp_path / "app")
+    assert inside["files"] == ["main.py"]
     with pytest.raises(InputError, match="named by --source does not exist"):
-        source_root(single, explicit=tmp_path / "missing")
+        _facts(output, explicit=tmp_path / "missing")
 
 
-def test_a_marker_in_the_output_names_its_source(synth_dir: Path, tmp_path: Path) -> None:
-    output = tmp_path / "out"
-    (output / "app").mkdir(parents=True)
-    (output / "stack.tf.json").write_text((synth_dir / "stacks/global/cdk.tf.json").read_text())
-    (output / MARKER).write_text(json.dumps({"source": "app"}))
-    assert source_root(load_model(output)) == (output / "app").resolve()
-    (output / MARKER).write_text("[]")
-    with pytest.raises(InputError, match="dr-source.json"):
-        source_root(load_model(output))
-
-
-def test_a_plain_dict_in_the_checked_source_fails_the_requirement(
+def test_a_plain_dict_in_the_apps_source_fails_the_requirement(
     synth_dir: Path, tmp_path: Path
 ) -> None:
     """DR-SCH-03's failing case end to end (the JSON cannot show it)."""
-    source = tmp_path / "infrastructure"
-    source.mkdir()
-    (source / "table.py").write_text(
-        "from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable\n"
-        "DynamodbTable(scope, 't', name='t', replica=[{'region_name': 'us-west-2'}])\n"
-    )
-    result = run_check(synth_dir, CheckOptions(source=source)).result("DR-SCH-03")
+    app = tmp_path / "app"
+    shutil.copytree(synth_dir, app / "cdktf.out")
+    (app / "cdktf.json").write_text(json.dumps({"app": "python main.py", "output": "cdktf.out"}))
+    _write(app / "stacks" / "table.py")
+    result = run_check(app / "cdktf.out").result("DR-SCH-03")
     assert result.status is Status.FAILED
-    assert [(f.stack, f.address) for f in result.findings] == [
-        ("source", "infrastructure/table.py:2")
-    ]
+    assert [(f.stack, f.address) for f in result.findings] == [("source", "stacks/table.py:2")]
     assert "DynamodbTableReplica(...)" in result.findings[0].message
-    unscanned = run_check(synth_dir, CheckOptions(scan_source=False)).result("DR-SCH-03")
-    assert unscanned.status is Status.NOT_APPLICABLE
+    unscanned = run_check(app / "cdktf.out", CheckOptions(scan_source=False))
+    assert unscanned.result("DR-SCH-03").status is Status.NOT_APPLICABLE
+    lone = run_check(synth_dir).result("DR-SCH-03")  # a synth with no app around it
+    assert lone.status is Status.NOT_APPLICABLE
 
 
 def test_the_mutant_rewrites_a_struct_as_a_dict_at_the_keyword_line() -> None:
-    text = (DEFAULT_SOURCE / "stacks" / "global_stack.py").read_text()
+    text = (PROJECT_SOURCE / "stacks" / "global_stack.py").read_text()
     rewritten, line = struct_to_dict(text, "DynamodbTableReplica")
     assert "DynamodbTableReplica(" not in rewritten.split("replica=[", 1)[1].split("]", 1)[0]
     assert rewritten.splitlines()[line - 1].strip() == "replica=["

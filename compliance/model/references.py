@@ -1,0 +1,328 @@
+"""References between resources, as edges, resolved once for every policy.
+
+Every string value of every resource and data source is parsed (see
+``expressions``); each traversal in it that names a resource or data source
+becomes an edge from the attribute that holds it to the block it names:
+
+- ``direct``: ``aws_kms_key.key.arn`` or ``data.aws_iam_policy_document.p.json``
+  in the same stack;
+- ``cross-stack``: CDKTF's ``data.terraform_remote_state.cross-stack-reference-input-<stack>``
+  ``.outputs.<output>``, followed to the producing stack's output and resolved
+  there (an output holding a list becomes one edge per element).
+
+A traversal that names nothing of the design (a variable, a local value, a
+module output, a resource the stack does not declare, a remote state that is
+not CDKTF's) is an edge with no target and a reason: unresolvable, never a
+violation by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from compliance.errors import InputError
+from compliance.model.expressions import SPLAT, Template, Traversal, parse_template
+from compliance.model.loader import Model, Resource, Stack
+
+CROSS_STACK_PREFIX = "cross-stack-reference-input-"
+_REMOTE_STATE = "terraform_remote_state"
+_NOT_RESOURCES = {
+    "var": "a variable",
+    "local": "a local value",
+    "module": "a module output",
+    "each": "a for_each value",
+    "self": "self",
+}
+# Values that name no block at all: the instance number, paths, the workspace.
+_NOT_REFERENCES = {"count", "path", "terraform"}
+# Attributes that are not values of the resource.
+_META = {"//", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
+MAX_DEPTH = 64
+_MAX_HOPS = 8  # cross-stack outputs followed in a row before giving up
+
+
+def key_of(stack: str, address: str) -> str:
+    return f"{stack}|{address}"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One reference: an attribute of ``source`` that names ``target``."""
+
+    source: str
+    path: tuple[str | int, ...]
+    target: str | None
+    attribute: tuple[str | int, ...]
+    via: str
+    whole: bool
+    expression: str
+    functions: tuple[str, ...] = ()
+    index: int | None = None  # the list element picked: element(x, N) or x[N]
+    instance: int | None = None  # the instance of a counted resource: aws_subnet.x[N]
+    splat: bool = False
+    count_index: bool = False
+    item: int | None = None
+    reason: str | None = None
+    # For a value read from another stack's outputs: the consuming stack's
+    # terraform_remote_state data source (key) and the stack whose output it reads.
+    remote: str | None = None
+    producer: str | None = None
+
+    def to_input(self) -> dict[str, Any]:
+        return {
+            "from": self.source,
+            "path": list(self.path),
+            "attr": path_text(self.path),
+            "root": self.path[0] if self.path else "",
+            # The path without list positions: a single block synthesizes as an
+            # object or as a one-element list, and both read the same here.
+            "names": [part for part in self.path if isinstance(part, str)],
+            "to": self.target,
+            "attribute": ".".join(str(part) for part in self.attribute),
+            "via": self.via,
+            "whole": self.whole,
+            "expression": self.expression,
+            "functions": list(self.functions),
+            "index": self.index,
+            "instance": self.instance,
+            "splat": self.splat,
+            "count_index": self.count_index,
+            "item": self.item,
+            "reason": self.reason,
+            "remote": self.remote,
+            "producer": self.producer,
+        }
+
+
+def path_text(path: tuple[str | int, ...] | list[str | int]) -> str:
+    """``vpc_config.subnet_ids[0]`` from ``("vpc_config", "subnet_ids", 0)``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def strings(
+    value: Any, path: tuple[str | int, ...] = (), depth: int = 0
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string leaf of a value with its path; too deep a structure is bad input."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep(path)
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            if depth == 0 and key in _META:
+                continue
+            yield from strings(inner, (*path, key), depth + 1)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from strings(inner, (*path, index), depth + 1)
+
+
+class _TooDeep(Exception):
+    def __init__(self, path: tuple[str | int, ...]) -> None:
+        self.path = path
+
+
+class Resolver:
+    """Resolves traversals in a stack to the design's blocks, across stacks too."""
+
+    def __init__(self, model: Model) -> None:
+        self.stacks: dict[str, Stack] = {stack.name: stack for stack in model.stacks}
+        self.blocks: dict[str, Resource] = {}
+        for stack in model.stacks:
+            for block in (*stack.resources(), *stack.data_sources()):
+                self.blocks[key_of(stack.name, block.address)] = block
+
+    def refs_of(self, block: Resource) -> list[Ref]:
+        source = key_of(block.stack, block.address)
+        found: list[Ref] = []
+        try:
+            leaves = list(strings(block.values))
+        except _TooDeep as error:
+            raise InputError(
+                self.stacks[block.stack].file,
+                f"{block.address}.{path_text(error.path)} is nested deeper than {MAX_DEPTH} levels",
+            ) from None
+        for path, text in leaves:
+            if "${" not in text:
+                continue
+            found += self.refs_in(block.stack, source, path, parse_template(text))
+        return found
+
+    def refs_in(
+        self, stack: str, source: str, path: tuple[str | int, ...], template: Template
+    ) -> list[Ref]:
+        whole = template.whole
+        found: list[Ref] = []
+        for expression in template.expressions:
+            for traversal in expression.traversals:
+                is_whole = whole is expression and not traversal.functions and whole.call is None
+                found += self.resolve(stack, source, path, traversal, expression.text, is_whole)
+        return found
+
+    def resolve(
+        self,
+        stack: str,
+        source: str,
+        path: tuple[str | int, ...],
+        traversal: Traversal,
+        text: str,
+        whole: bool,
+        hops: int = 0,
+    ) -> list[Ref]:
+        parts = traversal.parts
+        head = str(parts[0])
+        common = {
+            "source": source,
+            "path": path,
+            "expression": text,
+            "functions": traversal.functions,
+            "count_index": traversal.count_index,
+        }
+        if head in _NOT_REFERENCES:
+            return []
+        if head in _NOT_RESOURCES:
+            return [
+                Ref(
+                    target=None,
+                    attribute=(),
+                    via="unresolved",
+                    whole=whole,
+                    reason=_NOT_RESOURCES[head],
+                    **common,
+                )
+            ]
+        if head == "data" and len(parts) >= 3 and parts[1] == "terraform_remote_state":
+            return self._remote(stack, parts, traversal, text, whole, hops, common)
+        if head == "data":
+            address, rest = f"data.{parts[1]}.{parts[2]}" if len(parts) >= 3 else "data", parts[3:]
+        elif len(parts) >= 2:
+            address, rest = f"{parts[0]}.{parts[1]}", parts[2:]
+        else:
+            return [
+                Ref(
+                    target=None,
+                    attribute=(),
+                    via="unresolved",
+                    whole=whole,
+                    reason="not a reference",
+                    **common,
+                )
+            ]
+        target = key_of(stack, address)
+        if target not in self.blocks:
+            reason = f"{address} is not declared in stack {stack}"
+            return [
+                Ref(
+                    target=None,
+                    attribute=tuple(rest),
+                    via="unresolved",
+                    whole=whole,
+                    reason=reason,
+                    **common,
+                )
+            ]
+        instance, splat, rest = _instance(rest)
+        position = traversal.index
+        if position is None and rest and isinstance(rest[-1], int):
+            # names[2]: an element of a list attribute
+            position, rest = rest[-1], rest[:-1]
+        return [
+            Ref(
+                target=target,
+                attribute=tuple(rest),
+                via="direct" if hops == 0 else "cross-stack",
+                whole=whole,
+                index=position,
+                instance=instance,
+                splat=splat,
+                **common,
+            )
+        ]
+
+    def _remote(
+        self,
+        stack: str,
+        parts: tuple[str | int, ...],
+        traversal: Traversal,
+        text: str,
+        whole: bool,
+        hops: int,
+        common: dict[str, Any],
+    ) -> list[Ref]:
+        name = str(parts[2])
+        unresolved = Ref(
+            target=None, attribute=(), via="unresolved", whole=whole, **{**common, "reason": None}
+        )
+        if not name.startswith(CROSS_STACK_PREFIX) or len(parts) < 5 or parts[3] != "outputs":
+            reason = f"remote state {name} is not a CDKTF cross-stack reference of this output"
+            return [_with_reason(unresolved, reason)]
+        producer = name.removeprefix(CROSS_STACK_PREFIX)
+        if producer not in self.stacks:
+            return [_with_reason(unresolved, f"stack {producer} is not part of the checked output")]
+        # From here on the consumer reads the producer's state, resolvable or not.
+        read = {"remote": key_of(stack, f"data.{_REMOTE_STATE}.{name}"), "producer": producer}
+        unresolved = _replace(unresolved, **read)
+        if hops >= _MAX_HOPS:
+            return [_with_reason(unresolved, "too many cross-stack hops")]
+        outputs = self.stacks[producer].document.get("output") or {}
+        output = outputs.get(str(parts[4])) if isinstance(outputs, dict) else None
+        value = output.get("value") if isinstance(output, dict) else None
+        if value is None:
+            return [_with_reason(unresolved, f"stack {producer} has no output {parts[4]}")]
+        found: list[Ref] = []
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for item, element in items:
+            if not isinstance(element, str) or "${" not in element:
+                continue
+            template = parse_template(element)
+            inner_whole = whole and template.whole is not None and template.whole.call is None
+            for expression in template.expressions:
+                for inner in expression.traversals:
+                    merged = Traversal(
+                        inner.parts,
+                        traversal.functions + inner.functions,
+                        inner.index if inner.index is not None else traversal.index,
+                        inner.count_index or traversal.count_index,
+                    )
+                    for ref in self.resolve(
+                        producer,
+                        common["source"],
+                        common["path"],
+                        merged,
+                        text,
+                        inner_whole and not inner.functions,
+                        hops + 1,
+                    ):
+                        via = "cross-stack" if ref.target else ref.via
+                        found.append(_replace(ref, item=item, via=via, **read))
+        if not found:  # a literal output: nothing to follow, but the read is real
+            reason = f"output {parts[4]} of stack {producer} holds no reference"
+            return [_with_reason(unresolved, reason)]
+        return found
+
+
+def _instance(rest: tuple[str | int, ...]) -> tuple[int | None, bool, tuple[str | int, ...]]:
+    """``[1].id`` -> (1, False, ("id",)); ``[*].id`` -> (None, True, ("id",))."""
+    if rest and rest[0] == SPLAT:
+        return None, True, rest[1:]
+    if rest and isinstance(rest[0], int):
+        return rest[0], False, rest[1:]
+    return None, False, rest
+
+
+def _with_reason(ref: Ref, reason: str) -> Ref:
+    return _replace(ref, reason=reason)
+
+
+def _replace(ref: Ref, **changes: Any) -> Ref:
+    from dataclasses import replace
+
+    return replace(ref, **changes)

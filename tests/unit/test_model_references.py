@@ -1,0 +1,74 @@
+"""Cross-stack edges say which remote state the consumer reads, and from which stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compliance.model.testing import normalise
+
+_READ = "${data.terraform_remote_state.cross-stack-reference-input-%s.outputs.%s}"
+
+
+def _edges(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    return normalise(raw)["refs_from"][key]
+
+
+def _queue(value: str) -> dict[str, Any]:
+    return {"stack": "consumer", "type": "aws_sqs_queue", "name": "q", "values": {"name": value}}
+
+
+def test_a_cross_stack_edge_names_the_remote_state_and_the_producer() -> None:
+    raw = {
+        "resources": [
+            {"stack": "producer", "type": "aws_sns_topic", "name": "t", "values": {}},
+            _queue(_READ % ("producer", "arn")),
+        ],
+        "remote_outputs": {
+            "consumer": {
+                "cross-stack-reference-input-producer": {
+                    "outputs": {"arn": "${aws_sns_topic.t.arn}"}
+                }
+            }
+        },
+    }
+    [edge] = _edges(raw, "consumer|aws_sqs_queue.q")
+    assert (edge["to"], edge["via"]) == ("producer|aws_sns_topic.t", "cross-stack")
+    assert (
+        edge["remote"]
+        == "consumer|data.terraform_remote_state.cross-stack-reference-input-producer"
+    )
+    assert edge["producer"] == "producer"
+
+
+def test_a_literal_output_is_still_a_read_of_the_producer() -> None:
+    raw = {
+        "resources": [
+            {"stack": "producer", "type": "aws_sns_topic", "name": "t", "values": {}},
+            _queue(_READ % ("producer", "name")),
+        ],
+        "remote_outputs": {
+            "consumer": {"cross-stack-reference-input-producer": {"outputs": {"name": "orders"}}}
+        },
+    }
+    [edge] = _edges(raw, "consumer|aws_sqs_queue.q")
+    assert edge["to"] is None
+    assert edge["producer"] == "producer"
+    assert edge["reason"] == "output name of stack producer holds no reference"
+
+
+def test_a_stack_outside_the_output_is_no_producer() -> None:
+    raw = {"resources": [_queue(_READ % ("elsewhere", "name"))]}
+    [edge] = _edges(raw, "consumer|aws_sqs_queue.q")
+    assert (edge["to"], edge["producer"], edge["remote"]) == (None, None, None)
+    assert edge["reason"] == "stack elsewhere is not part of the checked output"
+
+
+def test_a_direct_reference_reads_no_remote_state() -> None:
+    raw = {
+        "resources": [
+            {"stack": "consumer", "type": "aws_sns_topic", "name": "t", "values": {}},
+            _queue("${aws_sns_topic.t.name}"),
+        ]
+    }
+    [edge] = _edges(raw, "consumer|aws_sqs_queue.q")
+    assert (edge["via"], edge["remote"], edge["producer"]) == ("direct", None, None)
