@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,23 @@ import yaml
 from compliance.errors import InputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-POLICY_ROOT = REPO_ROOT / "policies"
+
+
+def _policy_root() -> Path:
+    """The shipped policies: the installed package's copy, else the checkout's ``policies/``.
+
+    The wheel maps the repository's ``policies/`` into the package (pyproject.toml);
+    a checkout keeps it at the repository root. The installed copy is looked for
+    first: an installed package's parent folder is site-packages, where another
+    distribution's ``policies/`` could sit.
+    """
+    packaged = resources.files("compliance") / "policies"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return REPO_ROOT / "policies"
+
+
+POLICY_ROOT = _policy_root()
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 RULES_PACKAGE = "dr.rules"
 DRILL_CATALOGUE = "drills.yaml"  # beside the policies: the drill requirements' mappings

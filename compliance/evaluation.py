@@ -176,5 +176,5 @@ def _finding(
         address=address,
         message=str(raw.get("message", "")),
         construct_path=paths.get((stack, address)),
-        waiver=match_waiver(waivers, requirement.id, stack, address),
+        waiver=match_waiver(waivers, requirement.id, stack, address, str(raw.get("message", ""))),
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from compliance.catalogue import POLICY_ROOT, load_policies
 from compliance.engines.opa_local import LocalOpaEngine
 from compliance.errors import InputError
+from compliance.model.contract import check_policies
 from compliance.model.testing import normalise
 from compliance.settings import load_settings
 
@@ -128,10 +129,22 @@ def main() -> int:
         if not outcome.passed:
             detail = f": {outcome.error}" if outcome.error else ""
             print(f"FAIL {outcome.test.file}: {outcome.test.rule}{detail}")
+    contract = _contract_problems()
+    for problem in contract:
+        print(f"FAIL {problem}")
     passed = sum(outcome.passed for outcome in outcomes)
     print(f"rego coverage: {coverage:.1%} of policy lines")
     print(f"{passed} passed, {len(outcomes) - passed} failed")
-    return 0 if passed == len(outcomes) else 1
+    return 0 if passed == len(outcomes) and not contract else 1
+
+
+def _contract_problems() -> list[str]:
+    """Input paths the policies read that the model's schema does not declare."""
+    engine = LocalOpaEngine()
+    try:
+        return check_policies(load_policies(POLICY_ROOT).modules, engine)
+    finally:
+        engine.close()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from compliance.app_config import AppConfig, discover
+from compliance.app_config import AppConfig, discover, load_app
 from compliance.catalogue import POLICY_ROOT, load_policies
 from compliance.engines import PolicyEngine, default_engine
 from compliance.evaluation import Evaluation, evaluate
@@ -32,6 +32,10 @@ class CheckOptions:
     # scan_source=False scans none (--no-source).
     source: Path | None = None
     scan_source: bool = True
+    # The app folder (its cdktf.json) that produced the output: None finds it beside or
+    # above the output. Given when the output was synthesized elsewhere (a temporary
+    # folder, a mutated copy), so the app's policies, settings and waivers still apply.
+    app: Path | None = None
 
     @property
     def settings_file(self) -> Path:
@@ -45,19 +49,18 @@ def run_check(
     options = options or CheckOptions()
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     model = load_model(path)
-    app = discover(Path(path))
+    app = load_app(options.app) if options.app is not None else discover(Path(path))
     policies = load_policies(options.policy_root, extra=app.policies)
     settings = load_settings(
         options.settings_file,
         None if options.settings else app.settings_overrides,
         overrides_from=str(app.pyproject) if app.pyproject else "settings overrides",
     )
-    waivers_file, explicit = _waivers_file(options, app)
-    waivers = load_waivers(
-        waivers_file,
-        policies.by_id(),
-        max_days=settings.waiver_max_days,
-        missing_ok=not explicit,  # only the harness's default file may be absent
+    waivers_file = _waivers_file(options, app)
+    waivers = (
+        load_waivers(waivers_file, policies.by_id(), max_days=settings.waiver_max_days)
+        if waivers_file is not None
+        else []
     )
     facts = compute_facts(model, app, source=options.source, scan_source=options.scan_source)
     data = {"settings": settings.as_data(), "facts": facts}
@@ -69,7 +72,8 @@ def run_check(
     present = {(r.stack, r.address) for r in model.resources()}
     present |= {(d.stack, d.address) for s in model.stacks for d in s.data_sources()}
     findings = {(f.requirement, f.stack, f.address) for f in evaluation.findings}
-    evaluation.notes += [u.message for u in unmatched_waivers(waivers, present, findings)]
+    used = {f.waiver for f in evaluation.findings if f.waiver is not None}
+    evaluation.notes += [u.message for u in unmatched_waivers(waivers, present, findings, used)]
     if app.found:
         evaluation.notes.append(f"app: {app.cdktf_json}")
     evaluation.inputs = _inputs(options, app, waivers_file)
@@ -77,19 +81,22 @@ def run_check(
     return evaluation
 
 
-def _inputs(options: CheckOptions, app: AppConfig, waivers_file: Path) -> dict[str, Path]:
+def _inputs(options: CheckOptions, app: AppConfig, waivers_file: Path | None) -> dict[str, Path]:
     """The files besides the model and policies whose content decided a verdict."""
     inputs = {"settings": options.settings_file}
     if options.settings is None and app.settings_overrides and app.pyproject is not None:
         inputs["settings overrides"] = app.pyproject
-    if waivers_file.is_file():
+    if waivers_file is not None:
         inputs["waivers"] = waivers_file
     return inputs
 
 
-def _waivers_file(options: CheckOptions, app: AppConfig) -> tuple[Path, bool]:
+def _waivers_file(options: CheckOptions, app: AppConfig) -> Path | None:
+    """``--waivers``, else the app's own ([tool.dr-compliance] waivers); the harness has none.
+
+    Waivers are an app's accepted exceptions: a foreign app checked from this
+    repository must not inherit this repository's.
+    """
     if options.waivers is not None:
-        return options.waivers, True
-    if app.waivers is not None:
-        return app.waivers, True
-    return options.policy_root / "waivers.yaml", False
+        return options.waivers
+    return app.waivers

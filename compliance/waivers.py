@@ -66,6 +66,7 @@ _FIXES = {
     "risk": "low, medium or high",
     "expires": "a date YYYY-MM-DD, not in the past and within waiver_max_days",
     "compensating_control": "what limits the risk meanwhile (optional)",
+    "finding": "text the accepted finding's message contains, e.g. 'takes 80 s' (optional)",
 }
 
 
@@ -88,6 +89,10 @@ class Waiver(BaseModel):
     risk: Literal["low", "medium", "high"]
     expires: Annotated[dt.date, BeforeValidator(_date)]
     compensating_control: NonBlank | None = None
+    # The accepted finding, by text its message contains: a waiver accepts a
+    # measured exception ("the promotion path takes 80 s"), not whatever a
+    # later change makes of the same resource ("takes 155 s").
+    finding: NonBlank | None = None
     # Where the waiver is written (``file:line``), for messages about it.
     _origin: str = PrivateAttr(default="")
 
@@ -130,7 +135,10 @@ class Waiver(BaseModel):
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        if data.get("finding") is None:
+            data.pop("finding", None)  # pinned text is optional: absent, not null
+        return data
 
 
 def load_waivers(
@@ -214,13 +222,15 @@ def _no_duplicates(path: Path, waivers: list[Waiver]) -> None:
 
 
 def match_waiver(
-    waivers: list[Waiver], requirement: str, stack: str, address: str
+    waivers: list[Waiver], requirement: str, stack: str, address: str, message: str = ""
 ) -> Waiver | None:
+    """The waiver of this finding: same requirement, stack and address, and its text if pinned."""
     return next(
         (
             w
             for w in waivers
             if (w.requirement, w.stack, w.address) == (requirement, stack, address)
+            and (w.finding is None or w.finding in message)
         ),
         None,
     )
@@ -238,6 +248,7 @@ def unmatched_waivers(
     waivers: Iterable[Waiver],
     resources: Collection[tuple[str, str]],
     findings: Collection[tuple[str, str, str]] | None = None,
+    used: Collection[Waiver] | None = None,
 ) -> list[UnmatchedWaiver]:
     """The waivers that matched nothing in the checked input.
 
@@ -253,6 +264,8 @@ def unmatched_waivers(
     found = set(findings) if findings is not None else None
     unmatched = []
     for waiver in waivers:
+        if used is not None and waiver in used:
+            continue
         label = f"{waiver.origin + ': ' if waiver.origin else ''}waiver of {waiver.requirement}"
         if (waiver.stack, waiver.address) not in present:
             elsewhere = stacks_of.get(waiver.address)
@@ -266,6 +279,12 @@ def unmatched_waivers(
                 f"{label} matched nothing: {waiver.stack}/{waiver.address} has no "
                 f"{waiver.requirement} finding; fix: remove the waiver, the finding it "
                 "accepted no longer occurs"
+            )
+        elif waiver.finding is not None and used is not None:
+            message = (
+                f"{label} matched nothing: {waiver.stack}/{waiver.address} has a "
+                f"{waiver.requirement} finding, but none reads {waiver.finding!r}; fix: review "
+                "the finding as it reads now, then renew the waiver for it or remove it"
             )
         else:
             continue

@@ -34,6 +34,18 @@ class LocalOpaEngine:
         """Expose a Python function to Rego as a builtin (the Rego tests' ``harness.normalise``)."""
         self._engine.register_function(name, function)
 
+    def parse_module(self, name: str, source: str) -> dict[str, Any]:
+        """OPA's own AST of a module (``rego.parse_module``), as JSON."""
+        from opa_bindings.engine import OpaError
+
+        try:
+            rows = self._engine.eval_query(
+                "x := rego.parse_module(input.name, input.source)", {"name": name, "source": source}
+            )
+        except OpaError as error:
+            raise rego_error(error.message, name) from None
+        return rows[0]["x"]
+
     def version(self) -> str:
         try:
             return f"OPA {_OPA_RELEASE} ({_DISTRIBUTION} {version(_DISTRIBUTION)})"

@@ -227,14 +227,7 @@ class CompliancePage:
 
     def drill_measures(self, drill: Drill) -> list[Measure]:
         """Each figure against what the drill is judged by: not the RPO target for DR-DEP-02."""
-        measures = [
-            Measure(
-                "Measured RTO",
-                seconds(drill.rto_seconds),
-                self._target_text(drill.rto_target_seconds, "rto"),
-                self.measure_verdict(drill.rto_seconds, drill.rto_target_seconds),
-            )
-        ]
+        measures = [self._measure("Measured RTO", drill, "rto")]
         injected = drill.measurements.get("injected_lag_seconds")
         if isinstance(injected, int | float) and not isinstance(injected, bool):
             check = next((c for c in drill.checks if "lag" in c.name and "loss" in c.name), None)
@@ -248,19 +241,18 @@ class CompliancePage:
                 )
             )
         else:
-            measures.append(
-                Measure(
-                    "Measured RPO",
-                    seconds(drill.rpo_seconds),
-                    self._target_text(drill.rpo_target_seconds, "rpo"),
-                    self.measure_verdict(drill.rpo_seconds, drill.rpo_target_seconds),
-                )
-            )
+            measures.append(self._measure("Measured RPO", drill, "rpo"))
         return measures
 
-    @staticmethod
-    def _target_text(target: float | None, kind: str) -> str:
-        return "no target recorded" if target is None else f"lab target {seconds(target)}"
+    def _measure(self, label: str, drill: Drill, kind: str) -> Measure:
+        """A figure against its lab target; "recorded" when no check of the drill judges it."""
+        measured = drill.rto_seconds if kind == "rto" else drill.rpo_seconds
+        target = drill.rto_target_seconds if kind == "rto" else drill.rpo_target_seconds
+        against = "no target recorded" if target is None else f"lab target {seconds(target)}"
+        judged = not drill.checks or any(kind in c.name.lower() for c in drill.checks)
+        if not judged:
+            return Measure(label, seconds(measured), against, "recorded, not judged by this drill")
+        return Measure(label, seconds(measured), against, self.measure_verdict(measured, target))
 
     @staticmethod
     def where(drill: Drill) -> str:

@@ -50,6 +50,11 @@ def render_sarif(report: Report) -> dict[str, Any]:
                 "columnKind": "unicodeCodePoints",
                 "properties": {
                     "provenance": to_json(report.provenance),
+                    "evidence": {
+                        "run_id": report.manifest.run_id,
+                        "reproducible": report.manifest.reproducible,
+                        "reproducibility": report.manifest.reproducibility,
+                    },
                     "summary": _summary(report.summary),
                     "report_schema_version": SCHEMA_VERSION,
                 },

@@ -170,6 +170,11 @@ def seconds(value: float | None) -> str:
     return "—" if value is None else f"{float(value):.1f} s"
 
 
+def short_seconds(value: float | None) -> str:
+    """``20 s``, ``0.5 s``: a duration as it was configured, without padding."""
+    return "—" if value is None else f"{float(value):g} s"
+
+
 def break_pieces(value: object) -> list[str]:
     """Text split after separators, for ``<wbr>`` hints in long paths and addresses."""
     return re.split(r"(?<=[/._:])(?=.)", "" if value is None else str(value))
@@ -218,6 +223,7 @@ def environment() -> Environment:
         worst=worst,
         drill_status=drill_status,
         seconds=seconds,
+        short_seconds=short_seconds,
         plain=plain,
         family_name=lambda family: FAMILY_NAMES.get(family, family),
         framework_name=lambda framework: FRAMEWORK_NAMES.get(framework, framework),

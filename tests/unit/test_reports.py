@@ -614,7 +614,7 @@ def main_job(monkeypatch: pytest.MonkeyPatch, synthesized: SynthResult, tmp_path
         calls["ran"] = True
         return calls["features_code"]
 
-    monkeypatch.setattr(cli, "synthesize", lambda: synthesized)
+    monkeypatch.setattr(cli, "synthesize", lambda *args, **kwargs: synthesized)
     monkeypatch.setattr(cli, "run_features", fake_features)
     calls["report_dir"] = tmp_path / "reports"
     return calls

@@ -208,3 +208,31 @@ def test_the_shipped_example_is_a_valid_waiver(tmp_path: Path) -> None:
     path = _write(tmp_path, "\n".join(line.removeprefix("#   ") for line in example.splitlines()))
     [waiver] = load_waivers(path, {"DR-IAM-01"}, today=dt.date(2026, 11, 1))
     assert waiver.compensating_control and waiver.approved_by != waiver.owner
+
+
+def test_a_pinned_waiver_accepts_only_the_finding_it_names() -> None:
+    waiver = Waiver.model_validate(
+        {
+            "requirement": "DR-RTO-01",
+            "stack": "primary",
+            "address": "aws_rds_global_cluster.g",
+            "reason": "no AWS-native design promotes within 60 s",
+            "owner": "platform-team",
+            "approved_by": "dr-review-board",
+            "ticket": "DR-142",
+            "risk": "medium",
+            "expires": "2027-01-31",
+            "finding": "the promotion path takes 80 s",
+        }
+    )
+    accepted = "the promotion path takes 80 s, over the 60 s RTO target"
+    slower = "the promotion path takes 155 s, over the 60 s RTO target"
+    assert match_waiver([waiver], "DR-RTO-01", "primary", "aws_rds_global_cluster.g", accepted)
+    assert match_waiver([waiver], "DR-RTO-01", "primary", "aws_rds_global_cluster.g", slower) is None
+    [unmatched] = unmatched_waivers(
+        [waiver],
+        {("primary", "aws_rds_global_cluster.g")},
+        {("DR-RTO-01", "primary", "aws_rds_global_cluster.g")},
+        used=set(),
+    )
+    assert "none reads 'the promotion path takes 80 s'" in unmatched.message
