@@ -17,7 +17,7 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from compliance import cache
+from compliance import cache, watch
 from compliance.catalogue import POLICY_ROOT
 from compliance.drills import command as drill_command
 from compliance.environment import temporary_environment
@@ -40,7 +40,7 @@ FOLD_AFTER = 10
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m compliance", description="DR compliance harness for CDKTF output."
+        prog=_prog(), description="DR compliance harness for CDKTF output."
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -93,7 +93,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     _policy_options(docs)
     drill_command.add_parser(commands)
+    watch.add_parser(commands)
     return parser
+
+
+def _prog() -> str:
+    """``dr-compliance`` (the installed console script) or ``python -m compliance``."""
+    installed = bool(sys.argv) and Path(sys.argv[0]).name == "dr-compliance"
+    return "dr-compliance" if installed else "python -m compliance"
 
 
 def _app_option(parser: argparse.ArgumentParser) -> None:
@@ -210,10 +217,13 @@ def _main_job(args: argparse.Namespace) -> int:
         notes.append("the features were not run (--no-features)")
     else:
         with temporary_environment({"DR_REPORT_DIR": str(report_dir)}):
-            features_code = run_features(report_dir, cache_dir=cache.cache_folder("synth"))
+            features_code = run_features(
+                report_dir, cache_dir=cache.cache_folder("synth"), app=args.app
+            )
     written = writer.write_reports(
         evaluation,
         report_dir,
+        features_root=_features_root(args),
         cucumber=None if args.no_features else report_dir / writer.CUCUMBER,
         junit=None if args.no_features else report_dir / writer.JUNIT,
         drills=_drills_file(report_dir, started, notes),
@@ -233,6 +243,11 @@ def _main_job(args: argparse.Namespace) -> int:
     return code
 
 
+def _features_root(args: argparse.Namespace) -> Path:
+    """The app's own ``features/`` (this repository's, for its own app)."""
+    return Path(args.app).resolve() / "features"
+
+
 def _docs(args: argparse.Namespace) -> int:
     """The living documentation alone, with the current status of each requirement."""
     report_dir = args.report_dir.resolve()
@@ -242,6 +257,7 @@ def _docs(args: argparse.Namespace) -> int:
     notes = [] if cucumber.is_file() else ["no cucumber.json: run the main job for results"]
     document = writer.build_document(
         evaluation,
+        features_root=_features_root(args),
         cucumber=cucumber,
         junit=report_dir / writer.JUNIT,
         drills=report_dir / writer.DRILLS,
@@ -288,6 +304,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _docs(args)
     if args.command == "drill":
         return drill_command.run(args)
+    if args.command == "watch":
+        return watch.run(args)
     return _main_job(args)
 
 

@@ -6,11 +6,15 @@ NOT_APPLICABLE (never "passed"); one whose every finding is waived is WAIVED.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from compliance import cache
 from compliance.catalogue import RULES_PACKAGE, PolicySet, Requirement
 from compliance.engines import PolicyEngine
 from compliance.errors import InputError
@@ -115,9 +119,8 @@ def evaluate(
     data: dict[str, Any],
     waivers: list[Waiver] | None = None,
 ) -> Evaluation:
-    """Load the policies into ``engine``, run the rule tree once, sort out verdicts."""
-    engine.load(policies.modules, data)
-    tree = engine.evaluate(RULES_PACKAGE, build_input(model)) or {}
+    """Run the rule tree once for the model, sort out verdicts and waivers."""
+    tree = decide(policies, engine, data, build_input(model))
     paths = {
         (resource.stack, resource.address): resource.construct_path
         for resource in model.resources()
@@ -135,12 +138,50 @@ def evaluate(
     return Evaluation(model, policies, engine.version(), results)
 
 
+def decide(
+    policies: PolicySet, engine: PolicyEngine, data: dict[str, Any], document: dict[str, Any]
+) -> dict[str, Any]:
+    """The decision tree (``data.dr.rules``) for one input, evaluated at most once per content.
+
+    The same input, policies, data and engine always give the same decisions,
+    so they are kept in the user's cache folder under the hash of all four:
+    the features' outline rows and the mutation catalogue evaluate the same
+    mutants, and a second run of an unchanged app evaluates nothing.
+    ``DR_DECISION_CACHE=0`` turns the cache off.
+    """
+    loaded = _digest(policies.digest(), data)
+    if getattr(engine, "loaded", None) != loaded:  # compile once per engine and data
+        engine.load(policies.modules, data)
+        engine.loaded = loaded  # type: ignore[attr-defined]
+    if os.environ.get("DR_DECISION_CACHE", "1") == "0":
+        return engine.evaluate(RULES_PACKAGE, document) or {}
+    key = _digest(loaded, engine.version(), json.dumps(document))
+    store = cache.Store(cache.cache_folder("decisions"))
+    cached = store.path(key)
+    if cached.is_file():
+        try:
+            return json.loads(cached.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass  # unreadable: decide again and rewrite it
+    tree = engine.evaluate(RULES_PACKAGE, document) or {}
+    store.write_bytes(key, json.dumps(tree).encode("utf-8"))
+    return tree
+
+
+def _digest(*parts: Any) -> str:
+    sha = hashlib.sha256()
+    for part in parts:
+        text = part if isinstance(part, str) else json.dumps(part, sort_keys=True)
+        sha.update(text.encode("utf-8") + b"\0")
+    return sha.hexdigest()
+
+
 # Rules a policy may publish beside deny/evaluated, carried into the reports.
 PUBLISHED = ("budget",)
 
 
 def _decision(tree: dict[str, Any], requirement: Requirement) -> dict[str, Any]:
-    """The requirement's package in the decision tree; a package that decides nothing is bad input."""
+    """The requirement's package in the decision tree; deciding nothing is bad input."""
     node = _subtree(tree, requirement.package)
     if "deny" not in node or "evaluated" not in node:
         missing = [name for name in ("deny", "evaluated") if name not in node]

@@ -184,7 +184,9 @@ def given_mutated(dr_subject: Subject, change: str, tmp_path: Path) -> Subject:
         changed = mutant.build(dr_subject.path, copy)
     except (KeyError, IndexError, TypeError) as error:
         pytest.fail(f"the change {change!r} does not apply to these stacks: {error}")
-    return Subject(copy, dr_subject.app, changed)
+    # A change to the app's source makes the copy an app of its own (its own cdktf.json).
+    app = copy if (copy / "cdktf.json").is_file() else dr_subject.app
+    return Subject(copy, app, changed)
 
 
 @given(

@@ -10,11 +10,15 @@ win over what the app says; the harness's own defaults come last.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from compliance.app_config import AppConfig, discover, load_app
-from compliance.catalogue import POLICY_ROOT, load_policies
+from compliance.catalogue import POLICY_ROOT, PolicySet, load_policies
 from compliance.engines import PolicyEngine, default_engine
 from compliance.evaluation import Evaluation, evaluate
 from compliance.facts import compute_facts
@@ -64,11 +68,13 @@ def run_check(
     )
     facts = compute_facts(model, app, source=options.source, scan_source=options.scan_source)
     data = {"settings": settings.as_data(), "facts": facts}
-    engine = engine or default_engine()
-    try:
-        evaluation = evaluate(model, policies, engine, data=data, waivers=waivers)
-    finally:
-        engine.close()
+    if engine is None:
+        evaluation = evaluate(model, policies, _pooled(policies, data), data=data, waivers=waivers)
+    else:
+        try:
+            evaluation = evaluate(model, policies, engine, data=data, waivers=waivers)
+        finally:
+            engine.close()
     present = {(r.stack, r.address) for r in model.resources()}
     present |= {(d.stack, d.address) for s in model.stacks for d in s.data_sources()}
     findings = {(f.requirement, f.stack, f.address) for f in evaluation.findings}
@@ -79,6 +85,30 @@ def run_check(
     evaluation.inputs = _inputs(options, app, waivers_file)
     evaluation.started_at, evaluation.settings, evaluation.facts = started, data["settings"], facts
     return evaluation
+
+
+# Engines with policies compiled and data loaded, kept for the life of the
+# process: compiling the policies costs more than most evaluations, and the
+# features, the mutation catalogue and `watch` evaluate many inputs against
+# the same policies. Keyed by policies and data: OPA merges data on load, so
+# an engine is never reloaded with other data, a new one is made.
+_ENGINES: OrderedDict[str, PolicyEngine] = OrderedDict()
+_POOL_SIZE = 2
+
+
+def _pooled(policies: PolicySet, data: dict[str, Any]) -> PolicyEngine:
+    key = hashlib.sha256(
+        (policies.digest() + json.dumps(data, sort_keys=True)).encode("utf-8")
+    ).hexdigest()
+    if key in _ENGINES:
+        _ENGINES.move_to_end(key)
+        return _ENGINES[key]
+    engine = default_engine()
+    _ENGINES[key] = engine
+    while len(_ENGINES) > _POOL_SIZE:
+        _, oldest = _ENGINES.popitem(last=False)
+        oldest.close()
+    return engine
 
 
 def _inputs(options: CheckOptions, app: AppConfig, waivers_file: Path | None) -> dict[str, Path]:

@@ -26,7 +26,7 @@ from typing import Any
 from compliance.model.identifiers import host_regions, literals
 from compliance.model.loader import Model, Resource
 from compliance.model.policies import DOCUMENT_TYPE, PolicyReader
-from compliance.model.references import Ref, Resolver, key_of
+from compliance.model.references import Ref, Resolver, key_of, path_text
 from compliance.model.secrets import secrets
 from compliance.model.zones import PLACED_TYPES, instance_count, subnet_zones
 
@@ -53,7 +53,13 @@ def build_input(model: Model) -> dict[str, Any]:
                 # Policies ask who refers to a block and by which attribute:
                 # the reverse index carries only that (it is half the input).
                 refs_to.setdefault(entry["to"], []).append(
-                    {k: entry[k] for k in ("from", "path", "attr", "names", "root")}
+                    {
+                        "from": entry["from"],
+                        "path": entry["path"],
+                        "attr": path_text(entry["path"]),
+                        "names": entry["names"],
+                        "root": entry["path"][0] if entry["path"] else "",
+                    }
                 )
             else:
                 unresolved.append(entry)

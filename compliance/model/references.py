@@ -71,19 +71,25 @@ class Ref:
     producer: str | None = None
 
     def to_input(self) -> dict[str, Any]:
-        return {
+        """The edge as policies read it; optional fields only when they say something.
+
+        The input is handed to OPA as JSON on every check and half of it is
+        edges: an unset optional field (null, false, empty) is left out, and
+        Rego reads a missing field as undefined, as it would read the default.
+        """
+        entry: dict[str, Any] = {
             "from": self.source,
             "path": list(self.path),
-            "attr": path_text(self.path),
-            "root": self.path[0] if self.path else "",
             # The path without list positions: a single block synthesizes as an
             # object or as a one-element list, and both read the same here.
             "names": [part for part in self.path if isinstance(part, str)],
             "to": self.target,
             "attribute": ".".join(str(part) for part in self.attribute),
             "via": self.via,
-            "whole": self.whole,
             "expression": self.expression,
+        }
+        optional = {
+            "whole": self.whole,
             "functions": list(self.functions),
             "index": self.index,
             "instance": self.instance,
@@ -94,6 +100,8 @@ class Ref:
             "remote": self.remote,
             "producer": self.producer,
         }
+        entry.update((k, v) for k, v in optional.items() if v is not None and v is not False and v != [])
+        return entry
 
 
 def path_text(path: tuple[str | int, ...] | list[str | int]) -> str:
@@ -188,6 +196,10 @@ class Resolver:
         }
         if head in _NOT_REFERENCES:
             return []
+        if head == "local" and len(parts) >= 2:
+            local = self._local(stack, str(parts[1]))
+            if local is not None:
+                return self._through_local(stack, local, traversal, text, whole, hops, common)
         if head in _NOT_RESOURCES:
             return [
                 Ref(
@@ -246,6 +258,56 @@ class Resolver:
                 **common,
             )
         ]
+
+    def _local(self, stack: str, name: str) -> Any:
+        """A stack's ``locals`` value (CDKTF's TerraformLocal), or None when it has none."""
+        locals_ = self.stacks[stack].document.get("locals") if stack in self.stacks else None
+        return locals_.get(name) if isinstance(locals_, dict) else None
+
+    def _through_local(
+        self,
+        stack: str,
+        value: Any,
+        traversal: Traversal,
+        text: str,
+        whole: bool,
+        hops: int,
+        common: dict[str, Any],
+    ) -> list[Ref]:
+        """A local value is resolved where it is defined, like a reference written in place."""
+        if hops >= _MAX_HOPS:
+            return []
+        found: list[Ref] = []
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for item, element in items:
+            if not isinstance(element, str) or "${" not in element:
+                continue
+            template = parse_template(element)
+            inner_whole = whole and template.whole is not None and template.whole.call is None
+            for expression in template.expressions:
+                for inner in expression.traversals:
+                    merged = Traversal(
+                        inner.parts,
+                        traversal.functions + inner.functions,
+                        inner.index if inner.index is not None else traversal.index,
+                        inner.count_index or traversal.count_index,
+                    )
+                    for ref in self.resolve(
+                        stack,
+                        common["source"],
+                        common["path"],
+                        merged,
+                        text,
+                        inner_whole and not inner.functions,
+                        hops + 1,
+                    ):
+                        via = ref.via
+                        if via == "cross-stack" and ref.remote is None:
+                            via = "direct"  # the local named a block of its own stack
+                        found.append(
+                            _replace(ref, via=via, item=item if item is not None else ref.item)
+                        )
+        return found
 
     def _remote(
         self,

@@ -22,7 +22,7 @@ from typing import Any
 from compliance.catalogue import Requirement as Catalogued
 from compliance.model import Model, Resource
 from compliance.model.references import key_of
-from compliance.model.secrets import holds, secret_like, secrets, shape
+from compliance.model.secrets import SHAPES, holds, secret_like, secrets, shape
 from compliance.reports.document import ObservedResource, ObservedValue
 
 MASK = "(masked)"
@@ -135,3 +135,16 @@ def _text(where: tuple[str | int, ...]) -> str:
     for part in where:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def mask_credentials(text: str) -> str:
+    """Text (a finding's message) with anything shaped like a credential masked.
+
+    Defence in depth: a policy may quote a literal it judged (an identifier
+    typed in by hand), and a literal can be a live access key.
+    """
+    if shape(text) is None:
+        return text
+    for name, pattern in SHAPES.items():
+        text = pattern.sub(f"(masked: {name})", text)
+    return text

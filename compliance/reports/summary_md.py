@@ -147,8 +147,6 @@ def _failed_requirements(requirements: list[Requirement]) -> str:
             lines.append(f"  - … and {hidden} more finding(s) (see compliance.html)")
         elif hidden:
             lines.append(f"  - {hidden} finding(s), not listed here: see compliance.html")
-        for note in requirement.notes:
-            lines.append(f"  - note: {_cell(note)}")
     return "\n".join(lines)
 
 
@@ -243,7 +241,8 @@ def _coverage(controls: list[ControlCoverage], outside: list[OutsideControl]) ->
 
 
 def _notes(report: Report) -> str:
-    notes = [*report.notes, *report.sources.notes]
+    notes = [f"{r.id}: {note}" for r in report.requirements for note in r.notes]
+    notes += [*report.notes, *report.sources.notes]
     if not notes:
         return ""
     return "\n".join(["## Notes", "", *(f"- {_cell(note)}" for note in notes)])

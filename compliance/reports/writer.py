@@ -54,7 +54,7 @@ from compliance.reports.feature_files import (
 from compliance.reports.feature_run import NOT_RUN_NOTE, FeatureRun, feature_entry
 from compliance.reports.locations import Locator
 from compliance.reports.manifest import MANIFEST, add_outputs, start_manifest
-from compliance.reports.observed import observed
+from compliance.reports.observed import mask_credentials, observed
 from compliance.reports.provenance import harness_version, provenance
 from compliance.reports.scope import scope
 from compliance.synth import REPO_ROOT
@@ -190,7 +190,10 @@ def build_document(
         )
         if path is not None
     ]
-    manifest = start_manifest(evaluation, read, finished=now, harness_version=harness_version())
+    finished = dt.datetime.now(dt.UTC).replace(microsecond=0)  # the clock, whatever `now` says
+    manifest = start_manifest(
+        evaluation, read, finished=finished, harness_version=harness_version()
+    )
     return Report(
         schema_version=SCHEMA_VERSION,
         provenance=provenance(evaluation, now, manifest),
@@ -245,7 +248,7 @@ def _findings(evaluation: Evaluation) -> list[FindingEntry]:
                 stack=finding.stack,
                 address=finding.address,
                 construct_path=finding.construct_path,
-                message=finding.message,
+                message=mask_credentials(finding.message),
                 remediation=requirement.remediation,
                 waived=finding.waiver is not None,
                 waiver=_waiver(finding),

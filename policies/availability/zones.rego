@@ -29,7 +29,7 @@ _edge_zones(e) := [zs[i]] if {
 _picked(e) := e.instance if e.instance != null
 
 _picked(e) := e.index if {
-	e.instance == null
+	object.get(e, "instance", null) == null
 	e.index != null
 	e.splat
 }

@@ -11,8 +11,10 @@
 #   each of its replicas: the replica in the other region is the disaster
 #   recovery copy, a table of its own that can be deleted on its own, so the
 #   replica block (or aws_dynamodb_table_replica resource) must set
-#   deletion_protection_enabled = true; where the provider version has no
-#   such argument, record a waiver.
+#   deletion_protection_enabled = true (for replicas a dynamic block
+#   generates, its content); where the provider version has no such
+#   argument, record a waiver. A setting known only at apply time (a
+#   variable or another expression) cannot be verified and is reported.
 # custom:
 #   id: DR-RES-01
 #   severity: high

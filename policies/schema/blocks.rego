@@ -144,9 +144,21 @@ unknown_keys(e) := object.keys(e.values) - _allowed_keys[[e.kind, e.where, e.roo
 
 _allowed_keys := {key: allowed |
 	some key in {[e.kind, e.where, e.root] | some e in entries}
-	schema := [e.schema | some e in entries; [e.kind, e.where, e.root] == key][0]
+	schema := object.get(data.facts.schema, _schema_path(key[0], key[1]), {})
 	allowed := ((object.keys(object.get(schema, "attributes", {})) | object.keys(object.get(schema, "blocks", {}))) | _extra_keys[key[2]])
 }
+
+# Where a schema is in data.facts.schema: "aws_dynamodb_table.replica" is
+# resources.aws_dynamodb_table.blocks.replica.schema. Looked up once per
+# distinct place, never by scanning the entries.
+_schema_path(kind, where) := array.concat([_tables[kind], parts[0]], [step |
+	some name in array.slice(parts, 1, count(parts))
+	some step in ["blocks", name, "schema"]
+]) if {
+	parts := split(where, ".")
+}
+
+_tables := {"resource": "resources", "data": "data_sources"}
 
 _extra_keys := {true: meta_arguments | {"dynamic"}, false: {"dynamic"}}
 

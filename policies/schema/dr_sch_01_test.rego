@@ -159,3 +159,11 @@ test_override_in_a_counted_aliased_resource_fails_at_its_place if {
 	some f in result
 	contains(f.message, "point_in_time_recovery.enabeld is not an argument or block of aws_dynamodb_table.point_in_time_recovery")
 }
+
+test_a_misspelled_key_deep_in_nested_blocks_is_named_at_its_place if {
+	s3 := _nest(_nest(_nest({"attributes": {"leaf": {"required": false}}, "blocks": {}, "required": []})))
+	values := {"b": {"b": [{"b": {"leaf": 1, "leef": 2}}]}}
+	result := dr_sch_01.deny with input as harness.normalise({"resources": [_resource("aws_deep", values)]})
+		with data.facts.schema as {"provider_version": "x", "resources": {"aws_deep": s3}}
+	{f.message | some f in result} == {"b.b[0].b.leef is not an argument or block of aws_deep.b.b.b in hashicorp/aws x; expected one of the provider's names (misspelled?)", "b.b (aws_deep.b.b): a single block (B) must be one object, got a list"}
+}

@@ -14,7 +14,8 @@ def test_catalogue_reads_requirements_from_metadata() -> None:
     policies = load_policies()
     enc = policies.by_id()["DR-ENC-01"]
     assert enc.package == "dr.rules.dr_enc_01"
-    assert "SC-28" in enc.controls["nist-800-53"]
+    assert "SC-28" in enc.control_ids["nist-800-53"]
+    assert {m.grade for m in enc.controls} <= {"satisfies", "supports"}
     assert enc.remediation and enc.family == "ENC"
     assert enc.policy == "policies/encryption/dr_enc_01.rego"
     assert len(policies.digest()) == 64

@@ -1,16 +1,17 @@
 """Features as living documentation: traceable to policies, rendered with their status.
 
-Every scenario carries exactly one requirement ID tag and control tags that
-its policy names; every requirement ID declared in ``policies/`` has a
-scenario and every scenario's ID has a policy. The one exception is the
-DEP family: DR-DEP-xx requirements are decided by the deploy-phase failover
-drills (``features/deploy/``, tagged ``@deploy``), not by Rego, so they have
-no policy by design and are not orphans.
+Every scenario carries exactly one requirement ID tag and no control tag (the
+control mapping lives in the policy METADATA only); every requirement ID
+declared in ``policies/`` has a scenario and every scenario's ID has a policy.
+The DEP family is decided by the deploy-phase failover drills
+(``features/deploy/``, tagged ``@deploy``), not by Rego: their catalogue entry
+is ``policies/drills.yaml``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from pathlib import Path
 
@@ -31,50 +32,54 @@ from compliance.synth import REPO_ROOT
 FEATURES = REPO_ROOT / "features"
 
 
-def _policy_controls() -> dict[str, dict[str, list[str]]]:
-    return {r.id: r.controls for r in load_policies().requirements}
-
-
 def test_features_and_policies_trace_both_ways() -> None:
     features = load_features(FEATURES, REPO_ROOT)
     assert features, "features/ holds the requirements in plain language"
-    problems = traceability(features, _policy_controls())
+    policies = load_policies()
+    problems = traceability(features, policies.by_id(), policies.drills)
     assert problems == [], "\n".join(problems)
+
+
+def test_features_carry_requirement_ids_and_no_control_tags() -> None:
+    """One mapping, in the policies: a control tag in a feature would be a second one."""
+    for path in sorted(FEATURES.rglob("*.feature")):
+        tags = re.findall(r"@(\S+)", path.read_text(encoding="utf-8"))
+        assert tags and not [t for t in tags if ":" in t], path
 
 
 TRACE = """\
 Feature: Traceability cases
 
-  @DR-ENC-01 @nist:SC-28
+  @DR-ENC-01
   Scenario: fine
     Then ok
 
-  @DR-ENC-01 @DR-HA-01 @nist:SC-28
+  @DR-ENC-01 @DR-HA-01
   Scenario: two IDs
     Then ok
 
-  @nist:SC-28
+  @smoke
   Scenario: no ID
     Then ok
 
-  @DR-ENC-01
-  Scenario: no control tag
+  @DR-ENC-01 @nist:SC-28
+  Scenario: a control tag
     Then ok
 
-  @DR-ENC-01 @nist:AC-1 @cobit:X
-  Scenario: wrong and unknown controls
-    Then ok
-
-  @DR-XYZ-09 @nist:SC-28
+  @DR-XYZ-09
   Scenario: orphan ID
     Then ok
 
-  @deploy @DR-DEP-01 @nist:CP-10
+  @deploy @DR-DEP-01
   Scenario: a drill
     Then ok
 
-  @DR-DEP-02 @nist:CP-10
+  @DR-DEP-02
   Scenario: a drill without the deploy tag
+    Then ok
+
+  @deploy @DR-DEP-07
+  Scenario: a drill outside the catalogue
     Then ok
 """
 
@@ -83,32 +88,34 @@ def test_traceability_flags_every_kind_of_orphan(tmp_path: Path) -> None:
     file = tmp_path / "features" / "trace.feature"
     file.parent.mkdir()
     file.write_text(TRACE)
-    policies = {"DR-ENC-01": {"nist-800-53": ["SC-28"]}, "DR-RES-01": {"nist-800-53": ["CP-9"]}}
-    problems = "\n".join(traceability(load_features(file.parent, tmp_path), policies))
+    policies = ["DR-ENC-01", "DR-RES-01"]
+    drills = ["DR-DEP-01", "DR-DEP-02", "DR-DEP-03"]
+    problems = "\n".join(traceability(load_features(file.parent, tmp_path), policies, drills))
     expected = [
         "(two IDs): 2 requirement ID tags",
         "(no ID): 0 requirement ID tags",
-        "(no control tag): no control tag",
-        "(wrong and unknown controls): unknown control tag @cobit:X",
-        "(wrong and unknown controls): @nist:AC-1 is not a control of DR-ENC-01's policy",
+        "(a control tag): control tag @nist:SC-28: controls are mapped in the policy METADATA",
         "(orphan ID): DR-XYZ-09 has no policy in policies/ (orphan scenario)",
         "(a drill without the deploy tag): drill requirement DR-DEP-02 is not tagged @deploy",
-        "DR-RES-01: its policy has no scenario in features/ (orphan requirement)",
+        "(a drill outside the catalogue): drill requirement DR-DEP-07 has no entry in "
+        "policies/drills.yaml",
+        "DR-RES-01: it has no scenario in features/ (orphan requirement)",
+        "DR-DEP-03: it has no scenario in features/ (orphan requirement)",
     ]
     for text in expected:
         assert text in problems, text
     assert "(fine)" not in problems and "(a drill)" not in problems
-    assert "DR-DEP-01" not in problems, "drill IDs have no policy by design"
+    assert "DR-DEP-01" not in problems, "a drill requirement needs no policy"
 
 
 def test_feature_tags_are_inherited_by_scenarios(tmp_path: Path) -> None:
     file = tmp_path / "f.feature"
     file.write_text(
-        "@DR-ENC-01\nFeature: F\n\n  Rule: R\n\n  @nist:SC-28\n  Scenario: S\n    Then ok\n"
+        "@DR-ENC-01\nFeature: F\n\n  Rule: R\n\n  @smoke\n  Scenario: Detects: S\n    Then ok\n"
     )
     block = parse_feature(file).scenarios[0]
-    assert block.requirement == "DR-ENC-01" and block.controls == {"nist-800-53": ["SC-28"]}
-    assert block.rule == "R"
+    assert block.requirement == "DR-ENC-01" and block.all_tags == ["DR-ENC-01", "smoke"]
+    assert block.rule == "R" and block.detects
 
 
 TRICKY = '''\
@@ -197,7 +204,7 @@ def test_blocks_keep_the_text_exactly_as_written(tmp_path: Path) -> None:
     assert feature.header_text == "\n".join(lines[: lines.index("  Background:") - 1])
     outline = feature.scenarios[1]
     text = feature.block_text(outline)
-    assert text.startswith("  @DR-ENC-01 @nist:SC-28 @soc2:CC6.1\n  Scenario Outline:")
+    assert text.startswith("  @DR-ENC-01\n  Scenario Outline:")
     assert text.endswith("| key rotation off                  |")
     assert text in SAMPLE_FEATURE
     assert outline.first_line == outline.line - 1

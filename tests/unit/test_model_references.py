@@ -59,7 +59,7 @@ def test_a_literal_output_is_still_a_read_of_the_producer() -> None:
 def test_a_stack_outside_the_output_is_no_producer() -> None:
     raw = {"resources": [_queue(_READ % ("elsewhere", "name"))]}
     [edge] = _edges(raw, "consumer|aws_sqs_queue.q")
-    assert (edge["to"], edge["producer"], edge["remote"]) == (None, None, None)
+    assert (edge["to"], edge.get("producer"), edge.get("remote")) == (None, None, None)
     assert edge["reason"] == "stack elsewhere is not part of the checked output"
 
 
@@ -71,4 +71,26 @@ def test_a_direct_reference_reads_no_remote_state() -> None:
         ]
     }
     [edge] = _edges(raw, "consumer|aws_sqs_queue.q")
-    assert (edge["via"], edge["remote"], edge["producer"]) == ("direct", None, None)
+    assert (edge["via"], edge.get("remote"), edge.get("producer")) == ("direct", None, None)
+
+
+def test_a_local_value_is_resolved_where_it_is_defined() -> None:
+    """CDKTF's TerraformLocal writes ${local.x}; the edge goes to the block the local names."""
+    from compliance.model.document import build_input
+    from compliance.model.testing import model_from_blocks
+
+    model = model_from_blocks(
+        {
+            "resources": [
+                {"type": "aws_kms_key", "name": "k", "values": {}},
+                {"type": "aws_sns_topic", "name": "t", "values": {"kms_master_key_id": "${local.key}"}},
+                {"type": "aws_sns_topic", "name": "u", "values": {"kms_master_key_id": "${local.none}"}},
+            ]
+        }
+    )
+    model.stacks[0].document["locals"] = {"key": "${aws_kms_key.k.arn}"}
+    refs = build_input(model)["refs_from"]
+    [edge] = refs["app|aws_sns_topic.t"]
+    assert (edge["to"], edge["via"], edge.get("whole")) == ("app|aws_kms_key.k", "direct", True)
+    [unknown] = refs["app|aws_sns_topic.u"]
+    assert unknown["to"] is None and unknown["reason"] == "a local value"

@@ -97,7 +97,7 @@ def test_the_main_job_saves_a_screenshot_beside_the_report(
     monkeypatch: pytest.MonkeyPatch, synthesized: SynthResult, tmp_path: Path
 ) -> None:
     _require_browser()
-    monkeypatch.setattr(cli, "synthesize", lambda *args, **kwargs: synthesized)
+    monkeypatch.setattr(cli, "synthesize_app", lambda *args, **kwargs: synthesized)
     report_dir = tmp_path / "reports"
     cli.main(["run", "--report-dir", str(report_dir), "--no-features"])
     assert (report_dir / writer.SCREENSHOT).is_file()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import jsonschema
 import pytest
 from report_samples import (
     DRILL,
+    LAG_DRILL,
     cucumber_for,
     write_cucumber,
     write_drills,
@@ -34,6 +36,8 @@ from report_samples import (
 )
 
 from compliance import cli
+from compliance.catalogue import load_policies
+from compliance.errors import InputError
 from compliance.evaluation import Evaluation
 from compliance.mutations import CATALOGUE, Mutant, Target
 from compliance.reports import publish, writer
@@ -163,7 +167,8 @@ def test_the_sample_drill_is_what_the_drills_write() -> None:
     if not schema_file.is_file():
         pytest.skip("no drill schema in this tree")
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
-    jsonschema.validate(DRILL, schema, cls=jsonschema.Draft202012Validator)
+    for record in (DRILL, LAG_DRILL):
+        jsonschema.validate(record, schema, cls=jsonschema.Draft202012Validator)
 
 
 def test_older_drill_records_still_render() -> None:
@@ -403,7 +408,9 @@ def test_a_drill_requirement_is_decided_by_its_scenarios_and_drills(
     dep = passed.requirement("DR-DEP-01")
     assert dep is not None and dep.decided_by == "drill" and dep.policy is None
     assert dep.status == "passed" and dep.drills == [0]
-    assert dep.controls == {"nist-800-53": ["CP-10"], "soc2": ["A1.3"]}
+    # The mapping comes from policies/drills.yaml, graded: a lab drill never satisfies.
+    assert ("nist-800-53", "CP-4") in {(m.framework, m.control) for m in dep.controls}
+    assert {m.grade for m in dep.controls} == {"supports"} and all(m.why for m in dep.controls)
     jsonschema.validate(to_json(passed), load_schema(), cls=jsonschema.Draft202012Validator)
     html = render_html(passed)
     assert '<svg class="timeline"' in html and "measured RTO 9.3 s" in html
@@ -420,7 +427,8 @@ def test_a_drill_requirement_is_decided_by_its_scenarios_and_drills(
     )
     dep = failed.requirement("DR-DEP-01")
     assert dep is not None and dep.status == "failed"
-    assert "| 75 s | 12 s |" in render_summary(failed)
+    row = next(line for line in render_summary(failed).splitlines() if "| DR-DEP-01 |" in line)
+    assert "✗ failed" in row and "RTO 75 s" in row
 
 
 def test_a_drill_without_a_scenario_still_decides_its_requirement(
@@ -463,7 +471,10 @@ def test_summary_md_stays_short_with_many_findings(broken: Broken) -> None:
         for i in range(MAX_FINDINGS * 4)
     ]
     summary = render_summary(report)
-    assert len(summary.splitlines()) < MAX_FINDINGS + 60
+    one = copy.deepcopy(report)
+    next(r for r in one.requirements if r.status == "failed").findings = entry.findings[:1]
+    baseline = len(render_summary(one).splitlines())
+    assert len(summary.splitlines()) <= baseline + MAX_FINDINGS
     assert f"and {MAX_FINDINGS * 3} more finding(s)" in summary
 
 
@@ -493,14 +504,30 @@ def test_every_value_on_the_pages_is_escaped(broken: Broken) -> None:
 
 # --- One report set per run, whatever runs beside it ---------------------------------
 
-SET = (writer.JSON, writer.HTML, writer.SARIF, writer.SUMMARY, writer.LIVING_DOC)
+SET = (
+    writer.JSON,
+    writer.HTML,
+    writer.SARIF,
+    writer.SUMMARY,
+    writer.LIVING_DOC,
+    writer.EVIDENCE_MANIFEST,
+)
 TRIALS = 100
 
 
 def _run_identity(folder: Path, stamps: list[str]) -> set[str]:
-    """The run (its generated_at) each file of the set belongs to; fails on a corrupt file."""
+    """The run (its generated_at) each file of the set belongs to; fails on a corrupt file.
+
+    The evidence manifest belongs to the set whose every file has the SHA-256 it lists.
+    """
     found = set()
+    manifest = json.loads((folder / writer.EVIDENCE_MANIFEST).read_text(encoding="utf-8"))
+    for output in manifest["outputs"]:
+        digest = hashlib.sha256((folder / output["path"]).read_bytes()).hexdigest()
+        assert digest == output["sha256"], f"{output['path']} is not the manifest's"
     for name in SET:
+        if name == writer.EVIDENCE_MANIFEST:
+            continue
         text = (folder / name).read_text(encoding="utf-8")
         if name == writer.JSON:
             found.add(json.loads(text)["provenance"]["generated_at"])
@@ -614,7 +641,7 @@ def main_job(monkeypatch: pytest.MonkeyPatch, synthesized: SynthResult, tmp_path
         calls["ran"] = True
         return calls["features_code"]
 
-    monkeypatch.setattr(cli, "synthesize", lambda *args, **kwargs: synthesized)
+    monkeypatch.setattr(cli, "synthesize_app", lambda *args, **kwargs: synthesized)
     monkeypatch.setattr(cli, "run_features", fake_features)
     calls["report_dir"] = tmp_path / "reports"
     return calls
@@ -692,3 +719,529 @@ def test_without_a_browser_the_main_job_still_writes_its_reports(
     assert "screenshot skipped" in capsys.readouterr().err
     assert (report_dir / writer.HTML).is_file()
     assert not (report_dir / writer.SCREENSHOT).exists()
+
+
+# --- Issue 13: evidence an auditor accepts ---------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _manifest_schema() -> dict[str, Any]:
+    schema = load_schema()
+    return {"$defs": schema["$defs"], **schema["$defs"]["manifest"]}
+
+
+def test_the_manifest_hashes_every_input_that_decides_a_verdict(broken: Broken) -> None:
+    manifest = broken.written.document["manifest"]
+    inputs = {Path(i["path"]).resolve(): i for i in manifest["inputs"]}
+    evaluation = broken.evaluation
+    expected = [
+        *evaluation.policies.files.values(),
+        REPO_ROOT / "policies" / "settings.yaml",
+        REPO_ROOT / "policies" / "drills.yaml",
+        *(stack.file for stack in evaluation.model.stacks),
+    ]
+    for path in expected:
+        entry = inputs.get(path.resolve())
+        assert entry is not None, f"{path} is not in the manifest"
+        assert entry["sha256"] == _sha256(path), path
+    roles = {i["role"] for i in manifest["inputs"]}
+    assert {"policy", "settings", "stack manifest", "stack", "asset", "feature"} <= roles
+    assets = [i for i in manifest["inputs"] if i["role"] == "asset"]
+    assert assets and all(Path(a["path"]).suffix == ".zip" for a in assets)
+    assert re.fullmatch(r"[0-9a-f]{64}", manifest["harness_sha256"])
+    assert manifest["started_at"] <= manifest["finished_at"]
+
+
+def test_the_manifest_hashes_every_output_and_is_its_own_file(broken: Broken) -> None:
+    folder = broken.report_dir
+    inside = broken.written.document["manifest"]["outputs"]
+    own = json.loads(broken.text(writer.EVIDENCE_MANIFEST))
+    jsonschema.validate(own, _manifest_schema(), cls=jsonschema.Draft202012Validator)
+    assert {o["path"] for o in inside} == {
+        writer.HTML,
+        writer.SARIF,
+        writer.SUMMARY,
+        writer.LIVING_DOC,
+    }, "compliance.json cannot hold its own hash"
+    assert {o["path"] for o in own["outputs"]} == {o["path"] for o in inside} | {writer.JSON}
+    for output in own["outputs"]:
+        assert output["sha256"] == _sha256(folder / output["path"]), output["path"]
+    assert own["run_id"] == broken.written.document["manifest"]["run_id"]
+    assert own["inputs"] == broken.written.document["manifest"]["inputs"]
+
+
+def test_the_settings_and_waivers_used_are_the_ones_hashed(broken: Broken, tmp_path: Path) -> None:
+    settings = tmp_path / "settings.yaml"
+    text = (REPO_ROOT / "policies" / "settings.yaml").read_text(encoding="utf-8")
+    settings.write_text(text.replace("rto_seconds: 60", "rto_seconds: 120"), encoding="utf-8")
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers: []\n", encoding="utf-8")
+    options = CheckOptions(settings=settings, waivers=waivers)
+    evaluation = run_check(broken.evaluation.model.source, options)
+    document = to_json(writer.build_document(evaluation, now=NOW))
+    inputs = {i["role"]: i for i in document["manifest"]["inputs"]}
+    assert Path(inputs["settings"]["path"]).resolve() == settings.resolve()
+    assert inputs["settings"]["sha256"] == _sha256(settings)
+    assert _sha256(settings) != _sha256(REPO_ROOT / "policies" / "settings.yaml")
+    assert Path(inputs["waivers"]["path"]).resolve() == waivers.resolve()
+    assert inputs["waivers"]["sha256"] == _sha256(waivers)
+    assert document["scope"]["targets"]["rto_seconds"] == 120
+
+
+def test_without_a_commit_the_reports_say_not_reproducible(broken: Broken) -> None:
+    """The broken copy lives in a temporary folder, outside any repository."""
+    manifest = broken.written.document["manifest"]
+    assert manifest["commit"] is None and "not inside a git repository" in manifest["commit_reason"]
+    assert manifest["reproducible"] is False
+    html = broken.text(writer.HTML)
+    assert "Not reproducible from a commit" in html
+    assert "cite it with the commit" not in html
+    assert "Not reproducible from a commit" in broken.text(writer.SUMMARY)
+
+
+def _git(folder: Path, *args: str) -> str:
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.invalid"]
+    return subprocess.run(
+        ["git", "-C", str(folder), *identity, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
+
+
+def test_a_clean_commit_makes_the_report_reproducible(tmp_path: Path) -> None:
+    repository = tmp_path / "app"
+    repository.mkdir()
+    stacks = repository / "design.tf.json"
+    stacks.write_bytes((REPO_ROOT / "tests/fixtures/recovery_one_stack.tf.json").read_bytes())
+    _git(repository, "init", "-q")
+    _git(repository, "add", ".")
+    _git(repository, "commit", "-q", "-m", "design")
+    head = _git(repository, "rev-parse", "HEAD")
+    clean = writer.build_document(run_check(stacks), features_root=tmp_path / "none", now=NOW)
+    assert clean.manifest.commit == head and clean.manifest.dirty is False
+    assert clean.manifest.reproducible and clean.provenance.git_commit == head
+    assert "Reproducible: check out commit" in render_html(clean)
+
+    stacks.write_text(stacks.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    dirty = writer.build_document(run_check(stacks), features_root=tmp_path / "none", now=NOW)
+    assert dirty.manifest.dirty is True and not dirty.manifest.reproducible
+    assert "uncommitted changes" in dirty.manifest.reproducibility
+
+
+def test_the_run_is_attributed_to_the_ci_identity_else_the_local_user(
+    broken: Broken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("GITHUB_ACTIONS", "GITHUB_ACTOR"):
+        monkeypatch.delenv(name, raising=False)
+    local = writer.build_document(broken.evaluation, now=NOW).manifest.run_by
+    assert local.kind == "local" and local.name and "host" in local.details
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_ACTOR": "release-bot",
+        "GITHUB_WORKFLOW": "DR compliance",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_ATTEMPT": "2",
+        "GITHUB_REPOSITORY": "acme/dr",
+        "GITHUB_SHA": "a" * 40,
+        "GITHUB_SERVER_URL": "https://github.example",
+    }
+    for name, value in github.items():
+        monkeypatch.setenv(name, value)
+    report = writer.build_document(broken.evaluation, now=NOW)
+    run_by = report.manifest.run_by
+    assert (run_by.kind, run_by.name) == ("github-actions", "release-bot")
+    assert run_by.details["workflow"] == "DR compliance" and run_by.details["run_id"] == "4242"
+    assert run_by.details["run_url"] == "https://github.example/acme/dr/actions/runs/4242"
+    assert "release-bot" in render_html(report) and "release-bot" in render_summary(report)
+
+
+def _observed(document: dict[str, Any], rid: str) -> dict[tuple[str, str], dict[str, Any]]:
+    entry = next(r for r in document["requirements"] if r["id"] == rid)
+    return {
+        (o["stack"], o["address"]): {v["attribute"]: v for v in o["values"]}
+        for o in entry["observed"]
+    }
+
+
+def test_the_values_a_policy_read_are_reported_per_resource(broken: Broken) -> None:
+    """The mutant dropped storage_encrypted from one cluster: its observed value says so."""
+    document = broken.written.document
+    observed = _observed(document, broken.requirement)
+    target = observed[(broken.target.stack, broken.target.address)]
+    assert target["storage_encrypted"] == {
+        "attribute": "storage_encrypted",
+        "value": None,
+        "set": False,
+        "masked": False,
+    }
+    others = [
+        values
+        for (stack, address), values in observed.items()
+        if address.startswith("aws_rds_cluster.")
+        and (stack, address) != (broken.target.stack, broken.target.address)
+    ]
+    assert others and all(v["storage_encrypted"]["value"] is True for v in others)
+    # Each value is the synthesized one: re-read from the stack file itself.
+    resilience = _observed(document, "DR-RES-01")
+    for (stack, address), values in resilience.items():
+        kind, name = address.split(".", 1)
+        block = broken.evaluation.model.stack(stack).document["resource"][kind][name]
+        for attribute in ("deletion_protection", "skip_final_snapshot"):
+            if attribute in values:
+                assert values[attribute]["value"] == block.get(attribute), (address, attribute)
+    html = broken.text(writer.HTML)
+    article = html[html.index('id="DR-RES-01"') :]
+    article = _plain(article[: article.index("</article>")])
+    assert "Observed values" in article and "final_snapshot_identifier" in article
+
+
+SECRETS_TF = {
+    "provider": {"aws": [{"region": "us-east-1"}]},
+    "resource": {
+        "aws_rds_cluster": {
+            "db": {
+                "cluster_identifier": "db",
+                "master_username": "admin",
+                "master_password": "hunter2-plain-literal",
+                "deletion_protection": True,
+                "skip_final_snapshot": False,
+                "final_snapshot_identifier": "db-final",
+            }
+        },
+        "aws_lambda_function": {
+            "fn": {
+                "function_name": "fn",
+                "role": "arn:aws:iam::123456789012:role/fn",
+                "environment": {
+                    "variables": {
+                        "DB_PASSWORD": "s3cr3t-env-literal",
+                        "KEY_ID": "AKIAABCDEFGHIJKLMNOP",
+                        "SECRET_ARN": "${aws_secretsmanager_secret.s.arn}",
+                        "MODE": "fast",
+                    }
+                },
+            }
+        },
+    },
+}
+
+
+def test_secrets_never_reach_a_report(tmp_path: Path) -> None:
+    stacks = tmp_path / "secrets.tf.json"
+    stacks.write_text(json.dumps(SECRETS_TF), encoding="utf-8")
+    written = writer.write_reports(
+        run_check(stacks), tmp_path / "reports", features_root=tmp_path / "none", now=NOW
+    )
+    observed = _observed(written.document, "DR-ENC-03")
+    cluster = next(v for (_, a), v in observed.items() if a == "aws_rds_cluster.db")
+    assert cluster["master_password"]["masked"] is True
+    assert cluster["master_password"]["value"] == "(masked)"
+    assert cluster["master_username"]["value"] == "admin", "a user name is not a secret"
+    function = next(v for (_, a), v in observed.items() if a == "aws_lambda_function.fn")
+    variables = function["environment.variables"]
+    assert variables["masked"] is True
+    assert variables["value"]["MODE"] == "fast"
+    assert variables["value"]["SECRET_ARN"] == "${aws_secretsmanager_secret.s.arn}"
+    assert variables["value"]["DB_PASSWORD"] == variables["value"]["KEY_ID"] == "(masked)"
+    for path in written.paths.values():
+        text = path.read_text(encoding="utf-8")
+        for secret in ("hunter2-plain-literal", "s3cr3t-env-literal", "AKIAABCDEFGHIJKLMNOP"):
+            assert secret not in text, f"{secret} in {path.name}"
+
+
+def test_every_control_mapping_is_graded_and_reported_as_coverage(broken: Broken) -> None:
+    document = broken.written.document
+    for requirement in document["requirements"]:
+        for mapping in requirement["controls"]:
+            assert mapping["grade"] in ("satisfies", "supports") and mapping["why"], requirement[
+                "id"
+            ]
+    coverage = document["coverage"]
+    assert {c["coverage"] for c in coverage} == {"evidence", "partial_evidence"}
+    sc28 = next(c for c in coverage if c["control"] == "SC-28")
+    assert sc28["coverage"] == "evidence"  # DR-ENC-01 satisfies it...
+    assert sc28["open_gaps"] >= 1  # ...and failed on the broken copy: the gap shows
+    cp10 = next(c for c in coverage if c["control"] == "CP-10")
+    assert cp10["coverage"] == "partial_evidence"
+    outside = {c["control"]: c for c in document["outside_evidence"]}
+    assert {"CP-2", "CP-4", "CP-9(1)", "A1.3"} <= set(outside)
+    html = broken.text(writer.HTML)
+    section = html[
+        html.index('id="coverage"') : html.index("</section>", html.index('id="coverage"'))
+    ]
+    assert "Partial evidence" in section and "Outside this evidence" in section
+    assert "badge s-passed" not in section and "Passed" not in _plain(section).replace(
+        "passed", ""
+    ), "a control is never declared passed"
+    groups = [g for f in document["summary"]["by_framework"] for g in f["groups"]]
+    assert any(g["evidence"] for g in groups) and any(g["partial_evidence"] for g in groups)
+
+
+WEAK = {
+    ("nist-800-53", "CP-2"),
+    ("nist-800-53", "AU-6"),
+    ("nist-800-53", "IR-4"),
+    ("nist-800-53", "PM-5"),
+    ("soc2", "CC2.1"),
+}
+
+
+def test_weak_mappings_are_gone_and_testing_controls_rest_on_drills_only() -> None:
+    policies = load_policies()
+    mapped = {(m.framework, m.control): r.id for r in policies.requirements for m in r.controls}
+    assert not WEAK & set(mapped), WEAK & set(mapped)
+    for control in (("nist-800-53", "CP-4"), ("soc2", "A1.3")):
+        assert control not in mapped, f"{control} claimed from a static check"
+    drill_controls = {
+        (m.framework, m.control) for d in policies.drills.values() for m in d.controls
+    }
+    assert ("nist-800-53", "CP-4") in drill_controls
+    assert all(m.grade == "supports" for d in policies.drills.values() for m in d.controls)
+    backups = {
+        r.id for r in policies.requirements for m in r.controls if m.control in ("CP-9", "A.8.13")
+    }
+    assert backups == {"DR-RPO-01", "DR-RES-01"}
+
+
+@pytest.mark.parametrize(
+    ("controls", "message"),
+    [
+        ("#     nist-800-53: [SC-28]", "controls must be a list"),
+        (
+            "#     - {framework: nist-800-53, control: SC-28, grade: passed, why: x}",
+            "grade must be satisfies or supports",
+        ),
+        ("#     - {framework: nist-800-53, control: SC-28, grade: supports}", "controls must be"),
+        (
+            "#     - {framework: cobit, control: X, grade: supports, why: x}",
+            "unknown framework 'cobit'",
+        ),
+    ],
+    ids=["old shape", "ungraded", "no reason", "unknown framework"],
+)
+def test_a_mapping_without_a_grade_and_reason_stops_the_check(
+    tmp_path: Path, controls: str, message: str
+) -> None:
+    rule = tmp_path / "r.rego"
+    rule.write_text(
+        f"# METADATA\n# title: T\n# custom:\n#   id: DR-X-01\n#   controls:\n{controls}\n"
+        "package dr.rules.x\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=message) as error:
+        load_policies(tmp_path)
+    assert str(error.value).startswith(str(rule))
+
+
+def _section(html: str, anchor: str) -> str:
+    start = html.index(f'id="{anchor}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_both_pages_open_with_scope_limitations_and_exceptions(
+    broken: Broken, tmp_path: Path
+) -> None:
+    for name in (writer.HTML, writer.LIVING_DOC):
+        html = broken.text(name)
+        assert html.index('id="scope"') < html.index(
+            'id="features"' if name == writer.LIVING_DOC else 'id="summary"'
+        )
+        scope = _plain(_section(html, "scope"))
+        for heading in (
+            "What was checked",
+            "What was not checked",
+            "Limitations",
+            "Open exceptions",
+        ):
+            assert heading in scope, (name, heading)
+        assert "Nothing was deployed to AWS" in scope
+        # The sample drill ran at scale 0.2: both the lab's and the organisation's targets.
+        assert "scaled by 0.2" in scope
+        assert "the lab's targets RTO 12 s, RPO 5 s stand for the organisation's 60 s, 5 s" in scope
+        assert "None: no finding is waived." in scope
+
+    expires = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    finding = next(f for f in broken.evaluation.findings if f.requirement == broken.requirement)
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        f"waivers:\n  - {{requirement: {finding.requirement}, stack: {finding.stack}, "
+        f"address: {finding.address}, reason: migration window, owner: dba-team, "
+        f"approved_by: risk-board, ticket: RISK-7, risk: high, expires: {expires}}}\n",
+        encoding="utf-8",
+    )
+    evaluation = run_check(broken.evaluation.model.source, CheckOptions(waivers=waivers))
+    report = writer.build_document(evaluation, now=NOW)
+    for html in (render_html(report), render_living_doc(report)):
+        scope = _plain(_section(html, "scope"))
+        assert "RISK-7" in scope and "risk-board" in scope and expires in scope
+    assert "| RISK-7 |" in render_summary(report)
+
+
+def test_negative_scenarios_read_as_what_they_detect(broken: Broken) -> None:
+    document = broken.written.document
+    scenarios = [s for f in document["features"] for s in f["scenarios"]]
+    detects = [s for s in scenarios if s["purpose"] == "detects"]
+    assert detects and all(s["name"].startswith("Detects:") for s in detects)
+    assert all(not s["name"].endswith("is reported") for s in scenarios)
+    living = broken.text(writer.LIVING_DOC)
+    block = living[living.index("Detects: a grant or a trust wider than needed") :]
+    block = block[block.index('<pre class="gherkin">') :]
+    block = block[: block.index("</pre>")]
+    assert "failover role given AdministratorAccess" in block
+    assert "✓ Detected" in block and "✓ Passed" not in block
+    assert "✓ Detected" in broken.text(writer.HTML)
+
+
+def test_the_scenario_and_test_counts_are_explained(
+    broken: Broken, sample: Path, tmp_path: Path
+) -> None:
+    features = load_features(sample, tmp_path)
+    cucumber = write_cucumber(tmp_path / "cucumber.json", features)
+    ids = [e["id"] for f in cucumber_for(features) for e in f["elements"]]
+    junit = write_junit(tmp_path / "junit.xml", passed=[*ids, "test_a", "test_b"], failed={})
+    report = writer.build_document(
+        broken.evaluation, features_root=sample, cucumber=cucumber, junit=junit, now=NOW
+    )
+    counts = report.summary.test_counts
+    assert (counts.scenarios, counts.outlines, counts.example_rows) == (3, 1, 2)
+    assert counts.test_runs == 4 == counts.cucumber_elements and counts.junit_tests == 6
+    assert (
+        "pytest runs one test per scenario and one per example row: 4 tests" in counts.explanation
+    )
+    assert "junit.xml counts 6 tests: these 4 and 2 other test(s)" in counts.explanation
+    assert counts.explanation in render_html(report).replace("&#x27;", "'")
+    assert counts.explanation in render_summary(report)
+
+
+def test_a_run_whose_features_did_not_run_never_says_none_of_them_passed(
+    broken: Broken, sample: Path
+) -> None:
+    report = writer.build_document(
+        broken.evaluation, features_root=sample, features_exit_code=2, now=NOW
+    )
+    html, summary = render_html(report), render_summary(report)
+    assert not re.search(r"\b0 of \d+ passed", html + summary)
+    assert "none ran (the feature run exited 2" in html
+    assert "| not run |" in summary and "none of these tests ran" in summary
+
+
+def test_summary_md_never_announces_more_findings_than_it_hides(broken: Broken) -> None:
+    """The budget of listed findings is spent on the first failed requirement: the second
+    lists none, and says how many it has instead of "... and 2 more"."""
+    report = copy.deepcopy(broken.written.report)
+    finding = report.findings[0]
+    for requirement in report.requirements:
+        requirement.status, requirement.findings = "passed", []
+    first, second = report.requirements[0], report.requirements[1]
+    first.status = "failed"
+    first.findings = [
+        dataclasses.replace(finding, address=f"aws_sns_topic.t{i}") for i in range(MAX_FINDINGS)
+    ]
+    second.status = "failed"
+    second.findings = [dataclasses.replace(first.findings[0], requirement=second.id)] * 2
+    summary = render_summary(report)
+    assert "and 2 more finding(s)" not in summary
+    assert "2 finding(s), not listed here: see compliance.html" in summary
+
+
+def test_dr_rto_01_publishes_its_budget_in_json_and_as_a_chart(broken: Broken) -> None:
+    entry = next(r for r in broken.written.document["requirements"] if r["id"] == "DR-RTO-01")
+    budget = entry["budget"]
+    assert {path["path"] for path in budget} == {"dns", "promotion"}
+    for path in budget:
+        assert path["target"] == 60 and path["stack"] and path["address"]
+        assert all(stage["stage"] and stage["source"] for stage in path["stages"])
+        assert path["total"] == sum(stage["seconds"] for stage in path["stages"])
+    html = broken.text(writer.HTML)
+    article = html[html.index('id="DR-RTO-01"') :]
+    article = article[: article.index("</article>")]
+    assert article.count('<svg class="budget"') == len(budget)
+    for path in budget:
+        for stage in path["stages"]:
+            assert stage["stage"] in article
+    assert "RTO target 60 s" in article
+    others = html.replace(article, "")
+    assert '<svg class="budget"' not in others, "only DR-RTO-01 publishes a budget"
+
+
+def test_the_budget_chart_marks_overruns_and_unbounded_paths() -> None:
+    from compliance.reports.budget_chart import charts
+    from compliance.reports.document import BudgetPath, BudgetStage
+
+    def path(name: str, stages: list[BudgetStage], total: float | None) -> BudgetPath:
+        return BudgetPath(name, "global", f"x.{name}", stages, total, 60.0)
+
+    fits = path("dns", [BudgetStage("detection", 20, "a"), BudgetStage("ttl", 5, "b")], 25)
+    over = path(
+        "promotion", [BudgetStage("alarm", 120, "c"), BudgetStage("promotion", 60, "d")], 180
+    )
+    never = path("promotion", [BudgetStage("trigger", None, "none found", unbounded=True)], None)
+    drawn = charts([fits, over, never])
+    assert [c.total_label for c in drawn] == ["25 s ✓ fits", "180 s ✗ over", "unbounded"]
+    assert [c.within for c in drawn] == [True, False, None]
+    first = drawn[0].segments
+    assert first[0].x < first[1].x and first[0].width == pytest.approx(4 * first[1].width, rel=0.01)
+    assert drawn[0].target_x == drawn[1].target_x, "one time axis for every path"
+    assert drawn[1].segments[-1].x + drawn[1].segments[-1].width > drawn[1].target_x
+    assert drawn[2].segments[0].unbounded and drawn[2].segments[0].width > 500
+
+
+def test_a_budget_the_report_cannot_read_is_a_note(broken: Broken) -> None:
+    evaluation = copy.copy(broken.evaluation)
+    evaluation.results = [copy.copy(r) for r in broken.evaluation.results]
+    rto = next(r for r in evaluation.results if r.requirement.id == "DR-RTO-01")
+    rto.details = {"budget": [{"path": "dns"}]}
+    report = writer.build_document(evaluation, now=NOW)
+    assert report.requirement("DR-RTO-01").budget is None
+    assert any("DR-RTO-01 published a budget" in note for note in report.sources.notes)
+
+
+def test_the_replication_lag_drill_shows_its_own_criterion(
+    broken: Broken, sample: Path, tmp_path: Path
+) -> None:
+    features = load_features(writer.FEATURES_ROOT, REPO_ROOT)
+    report = writer.build_document(
+        broken.evaluation,
+        cucumber=write_cucumber(tmp_path / "cucumber.json", features),
+        drills=write_drills(tmp_path / "drills.json", [DRILL, LAG_DRILL]),
+        now=NOW,
+    )
+    lag = report.drills[1]
+    assert lag.judged_by.startswith("✓ loss window matches the injected lag: lost 1.468 s")
+    summary = render_summary(report)
+    row = next(line for line in summary.splitlines() if "| DR-DEP-02 |" in line)
+    assert "loss window matches the injected lag" in row and "alarm would have fired" in row
+    assert "target" not in row.replace("the lab's targets", ""), row
+    html = render_html(report)
+    table = _section(html, "drills")
+    lag_row = table[table.index("Replication lag before a region loss") :]
+    lag_row = lag_row[: lag_row.index("</tr>")]
+    assert "loss window matches the injected lag" in lag_row and "RPO target" not in lag_row
+    article = html[html.index('id="DR-DEP-02"') :]
+    article = _plain(article[: article.index("</article>")])
+    assert "judged against the injected lag 1.5 s, not the RPO target" in article
+    living = render_living_doc(report)
+    line = living[living.index('href="compliance.html#DR-DEP-02"') :]
+    line = line[: line.index("</p>")]
+    assert "Judged by: ✓ loss window matches the injected lag" in line and "target" not in line
+
+
+def test_notes_reach_every_format(broken: Broken) -> None:
+    evaluation = copy.copy(broken.evaluation)
+    evaluation.results = [copy.copy(r) for r in broken.evaluation.results]
+    sch = next(r for r in evaluation.results if r.requirement.id == "DR-SCH-03")
+    sch.notes = ["no source found beside the stacks: DR-SCH-03 has nothing to judge"]
+    evaluation.notes = ["waiver DR-IAM-01 global/aws_iam_role.gone matched nothing"]
+    report = writer.build_document(evaluation, now=NOW)
+    document = to_json(report)
+    entry = next(r for r in document["requirements"] if r["id"] == "DR-SCH-03")
+    assert entry["notes"] == sch.notes and document["notes"] == evaluation.notes
+    jsonschema.validate(document, load_schema(), cls=jsonschema.Draft202012Validator)
+    html, summary = render_html(report), render_summary(report)
+    for note in (*sch.notes, *evaluation.notes):
+        assert note in html and note in summary

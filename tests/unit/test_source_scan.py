@@ -11,6 +11,7 @@ import pytest
 
 from compliance.app_config import AppConfig, discover
 from compliance.app_files import AppFiles
+from compliance.cli import main
 from compliance.errors import InputError
 from compliance.evaluation import Status
 from compliance.mutations.schema import PROJECT_SOURCE, struct_to_dict
@@ -308,3 +309,18 @@ def test_the_mutant_rewrites_a_struct_as_a_dict_at_the_keyword_line() -> None:
     assert rewritten.splitlines()[line - 1].strip() == "replica=["
     with pytest.raises(ValueError, match="no NoSuchStruct"):
         struct_to_dict(text, "NoSuchStruct")
+
+
+def test_the_command_lines_source_options_still_work(
+    synth_dir: Path, tmp_path: Path, capsys
+) -> None:
+    source = tmp_path / "infrastructure"
+    _write(source / "table.py")
+    assert main(["check", str(synth_dir), "--source", str(source), "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert {(f["stack"], f["address"]) for f in findings if f["requirement"] == "DR-SCH-03"} == {
+        ("source", "infrastructure/table.py:2")
+    }
+    main(["check", str(synth_dir), "--no-source"])
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("NOT_APPLICABLE") and " DR-SCH-03 " in line for line in lines)
