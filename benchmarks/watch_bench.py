@@ -1,8 +1,8 @@
 """Save-to-verdict time of ``python -m compliance watch`` beside one fresh-process synth.
 
 A copy of this repository's app (``infrastructure/``, ``lambda/``,
-``cdktf.json``, its ``[tool.dr-compliance]`` source list) goes into a
-temporary folder. ``watch`` runs on it in a child process; after its first
+``cdktf.json``, its ``[tool.dr-compliance]`` source list) and of its
+policies goes into a temporary folder. ``watch`` runs on it in a child process; after its first
 verdict, the bench alternates, so both see the same machine load:
 
 - a fresh-process ``python -m compliance synth --app COPY`` with an empty
@@ -54,6 +54,8 @@ def copy_app(target: Path) -> Path:
     (app / "pyproject.toml").write_text(
         '[tool.dr-compliance]\nsource = ["infrastructure", "lambda"]\n', encoding="utf-8"
     )
+    # The policies too: edits to the repository's own must not land in the measurement.
+    shutil.copytree(REPO_ROOT / "policies", target / "policies", ignore=ignore)
     if KEPT not in (app / STACK).read_text(encoding="utf-8"):
         raise SystemExit(f"{STACK} no longer holds '{KEPT}': update the bench's edit")
     return app
@@ -74,7 +76,8 @@ class Watch:
     def __init__(self, app: Path) -> None:
         self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "compliance", "watch", "--app", str(app)],
+            [sys.executable, "-m", "compliance", "watch", "--app", str(app)]
+            + ["--policies", str(app.parent / "policies")],
             cwd=REPO_ROOT,
             env=environment(),
             stdout=subprocess.PIPE,

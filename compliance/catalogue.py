@@ -213,7 +213,9 @@ def load_drill_catalogue(path: Path) -> dict[str, DrillRequirement]:
         raise InputError(path, f"not valid YAML: {' '.join(str(error).split())}") from None
     entries = document.get("requirements") if isinstance(document, dict) else None
     if not isinstance(entries, list):
-        raise InputError(path, "expected `requirements:` with a list of {id, description, controls}")
+        raise InputError(
+            path, "expected `requirements:` with a list of {id, description, controls}"
+        )
     found: dict[str, DrillRequirement] = {}
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):

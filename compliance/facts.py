@@ -85,7 +85,7 @@ def asset_facts(model: Model, files: AppFiles | None = None) -> dict[str, Any]:
     """
     files = files or AppFiles.of(model.source, discover(model.source))
     facts: dict[str, Any] = {}
-    archived: dict[Path, dict[str, Any]] = {}
+    archived: dict[tuple[Path, Path], dict[str, Any] | None] = {}  # one read per zip
     for stack in model.stacks:
         base = stack.working_directory or stack.file.parent
         for resource in stack.resources():
@@ -98,7 +98,10 @@ def asset_facts(model: Model, files: AppFiles | None = None) -> dict[str, Any]:
 
 
 def _asset_fact(
-    values: dict[str, Any], base: Path, files: AppFiles, archived: dict[Path, dict[str, Any]]
+    values: dict[str, Any],
+    base: Path,
+    files: AppFiles,
+    archived: dict[tuple[Path, Path], dict[str, Any] | None],
 ) -> dict[str, Any]:
     filename = values.get("filename")
     path = _resolve(filename, base)
@@ -108,9 +111,9 @@ def _asset_fact(
     hash_form, hash_file_same = _hash_form(values.get("source_code_hash"), path, base)
     archive = None
     if readable is not None and exists:
-        if readable not in archived:
-            archived[readable] = _archive_fact(readable, base, files)
-        archive = archived[readable]
+        if (readable, base) not in archived:
+            archived[(readable, base)] = _archive_fact(readable, base, files)
+        archive = archived[(readable, base)]
     outside = path is not None and readable is None
     return {
         "filename": filename,

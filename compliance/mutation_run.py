@@ -19,21 +19,39 @@ class MutantOutcome:
     status: str
 
 
-def run_mutant(mutant: Mutant, source: Path, scratch: Path, options: CheckOptions) -> MutantOutcome:
-    """Killed means: the mutant's requirement fails and names the broken resource."""
+def run_mutant(
+    mutant: Mutant,
+    source: Path,
+    scratch: Path,
+    options: CheckOptions,
+    baseline: set[tuple[str, str, str, str]] | None = None,
+) -> MutantOutcome:
+    """Killed means: the requirement fails with a new, open finding on the broken resource.
+
+    A finding the unmutated stacks already have (``baseline``: requirement,
+    stack, address, message) does not count, and neither does a waived one:
+    a mutant is caught only when the change itself shows.
+    """
     copy = scratch / mutant.name.replace(" ", "-").replace("'", "")
     target = mutant.build(source, copy)
     result = run_check(copy, options).result(mutant.requirement)
-    flagged = {(f.stack, f.address) for f in result.findings if f.waiver is None}
+    known = baseline or set()
+    flagged = {
+        (f.stack, f.address)
+        for f in result.findings
+        if f.waiver is None and (f.requirement, f.stack, f.address, f.message) not in known
+    }
     killed = result.status is Status.FAILED and (target.stack, target.address) in flagged
     return MutantOutcome(mutant, target, killed, result.status.value)
 
 
 def run_catalogue(source: Path, options: CheckOptions | None = None) -> list[MutantOutcome]:
     options = options or CheckOptions()
+    unmutated = run_check(source, options)
+    baseline = {(f.requirement, f.stack, f.address, f.message) for f in unmutated.findings}
     with tempfile.TemporaryDirectory(prefix="mutants-") as scratch:
         return [
-            run_mutant(mutant, source, Path(scratch), options)
+            run_mutant(mutant, source, Path(scratch), options, baseline)
             for mutant in sorted(CATALOGUE.values(), key=lambda m: (m.requirement, m.name))
         ]
 

@@ -64,6 +64,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_bdd_apply_tag(tag: str, function: object) -> bool | None:
     """Requirement and control tags (``@DR-ENC-01``, ``@nist:SC-28``) are documentation.
 
@@ -136,11 +137,13 @@ class Subject:
     """What a scenario judges: a synthesized folder or file and, if mutated, what changed."""
 
     path: Path
-    # The app whose cdktf.json and pyproject.toml describe the output (its policies,
-    # settings, waivers and source); None for a hand-written example, which has none.
-    app: Path | None
+    # The app whose cdktf.json and pyproject.toml give the requirements and settings
+    # (its policies, settings, waivers and source).
+    app: Path
     changed: Target | None = None
     waivers: Path | None = None
+    # False for a hand-written example: the app's source did not produce it (DR-SCH-03).
+    scan_source: bool = True
 
 
 def _check(path: Path, options: CheckOptions) -> Evaluation:
@@ -160,12 +163,13 @@ def given_synthesized(dr_synth_dir: Path, dr_app_dir: Path) -> Subject:
     parsers.parse('the example configuration "{name}" written by another team'),
     target_fixture="dr_subject",
 )
-def given_example(name: str, pytestconfig: pytest.Config) -> Subject:
-    """A hand-written ``*.tf.json`` (a layout the app does not use), with no app source."""
+def given_example(name: str, pytestconfig: pytest.Config, dr_app_dir: Path) -> Subject:
+    """A hand-written ``*.tf.json`` (a layout the app does not use), judged by the app's
+    requirements and settings; the app's source did not write it, so none is scanned."""
     folders = pytestconfig.getini(EXAMPLES_INI) or [pytestconfig.rootpath / DEFAULT_EXAMPLES]
     for folder in folders:
         if (Path(folder) / name).is_file():
-            return Subject(Path(folder) / name, None)
+            return Subject(Path(folder) / name, dr_app_dir, scan_source=False)
     shown = ", ".join(str(folder) for folder in folders)
     pytest.fail(f"example {name!r} is in none of: {shown} (ini option {EXAMPLES_INI})")
 
@@ -182,11 +186,12 @@ def given_mutated(dr_subject: Subject, change: str, tmp_path: Path) -> Subject:
     copy = tmp_path / "mutant"
     try:
         changed = mutant.build(dr_subject.path, copy)
-    except (KeyError, IndexError, TypeError) as error:
-        pytest.fail(f"the change {change!r} does not apply to these stacks: {error}")
+    except (KeyError, IndexError, TypeError) as error:  # the catalogue is written for one app
+        reason = f"the change {change!r} does not apply to these stacks: {error}"
+        pytest.fail(reason, pytrace=False)
     # A change to the app's source makes the copy an app of its own (its own cdktf.json).
     app = copy if (copy / "cdktf.json").is_file() else dr_subject.app
-    return Subject(copy, app, changed)
+    return Subject(copy, app, changed, scan_source=dr_subject.scan_source)
 
 
 @given(
@@ -237,7 +242,7 @@ def _edited(
         holder[key] = value[0]
     file.write_text(json.dumps(document, indent=2), encoding="utf-8")
     _, _, resource = address.rpartition("/")
-    return Subject(copy, subject.app, Target(stack, resource))
+    return Subject(copy, subject.app, Target(stack, resource), scan_source=subject.scan_source)
 
 
 def _resource(folder: Path, address: str) -> tuple[str, Path, dict[str, Any], dict[str, Any]]:
@@ -267,11 +272,12 @@ def when_evaluated(
     dr_subject: Subject, requirement: str, request: pytest.FixtureRequest
 ) -> RequirementResult:
     evaluation: Evaluation | None = None
-    if dr_subject.app is not None and dr_subject.changed is None and dr_subject.waivers is None:
+    synthesized = request.getfixturevalue("dr_synth_dir") if dr_subject.scan_source else None
+    if dr_subject.path == synthesized and dr_subject.waivers is None:
         evaluation = request.getfixturevalue("dr_baseline_evaluation")
     if evaluation is None:
         options = CheckOptions(
-            app=dr_subject.app, waivers=dr_subject.waivers, scan_source=dr_subject.app is not None
+            app=dr_subject.app, waivers=dr_subject.waivers, scan_source=dr_subject.scan_source
         )
         evaluation = _check(dr_subject.path, options)
     for result in evaluation.results:
@@ -337,7 +343,9 @@ def given_waived(
     }
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text(yaml.safe_dump({"waivers": [waiver]}), encoding="utf-8")
-    return Subject(dr_subject.path, dr_subject.app, dr_subject.changed, waivers)
+    return Subject(
+        dr_subject.path, dr_subject.app, dr_subject.changed, waivers, dr_subject.scan_source
+    )
 
 
 @then("the requirement is waived and the finding stays visible")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    StrictBool,
     AfterValidator,
     BaseModel,
     BeforeValidator,
@@ -126,6 +127,13 @@ class Settings(BaseModel):
     waiver_max_days: Annotated[
         StrictInt, Field(ge=1, le=366, description="a whole number of days from 1 to 366")
     ] = 90
+    backup_retention_days: Annotated[
+        StrictInt, Field(ge=1, le=35, description="a whole number of days from 1 to 35")
+    ] = 7
+    dns_waits_for_promotion: Annotated[
+        StrictBool,
+        Field(description="true when the app's health endpoint is healthy only where writable"),
+    ] = False
 
     def as_data(self) -> dict[str, Any]:
         """The settings as the Rego policies read them (``data.settings``): JSON values."""

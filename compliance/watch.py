@@ -134,12 +134,14 @@ class WatchSession:
         report_dir: Path | None = None,
         *,
         out: TextIO | None = None,
+        synth_cache: Path | None = None,
     ) -> None:
         self.app: AppConfig = load_app(app_dir)
         self.config: CdktfApp = read_app(app_dir)
         self.options = options
         self.report_dir = report_dir.resolve() if report_dir is not None else None
         self.out = out or sys.stdout
+        self.synth_cache = synth_cache  # the subprocess synth's cache (default: the user's)
         command = python_command(self.config)
         self.runner = InProcessApp(self.config, command) if command is not None else None
         self.engine = _warm_engine()
@@ -242,7 +244,9 @@ class WatchSession:
     def _synthesize(self) -> Path:
         if self.runner is None:
             exclude = [self.report_dir] if self.report_dir is not None else []
-            return synthesize_app(self.config.root, exclude=exclude).outdir
+            return synthesize_app(
+                self.config.root, cache_dir=self.synth_cache, exclude=exclude
+            ).outdir
         run = self.scratch / f"run-{self.runner.runs}"
         try:
             fresh = self.runner.synth(run)
@@ -336,18 +340,32 @@ def file_events(session: WatchSession) -> Iterable[Collection[tuple[Any, str]]]:
 
 def run(args: argparse.Namespace) -> int:
     """The ``watch`` command: watch until Ctrl-C (exit 130)."""
+    _require_watchfiles()
     options = CheckOptions(policy_root=args.policies, waivers=args.waivers, settings=args.settings)
     session = WatchSession(args.app, options, args.report_dir)
     print(session.describe(), file=sys.stderr, flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor: the same clean exit
+    # Stopped by a supervisor (SIGTERM): the same clean exit as Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         watch_loop(session, file_events(session))
     except KeyboardInterrupt:
         print("watch: stopped", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     finally:
+        signal.signal(signal.SIGTERM, previous)
         session.close()
     return EXIT_OK
+
+
+def _require_watchfiles() -> None:
+    """Before the first synth: without file events there is nothing to watch."""
+    try:
+        import watchfiles  # noqa: F401
+    except ImportError:
+        raise InputError(
+            "watchfiles",
+            "not installed: pip install 'dr-compliance-harness[watch]' (or watchfiles==1.3.0)",
+        ) from None
 
 
 def _interrupt(signum: int, frame: Any) -> None:

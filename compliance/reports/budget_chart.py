@@ -98,8 +98,17 @@ def _chart(path: BudgetPath, extent: float) -> BudgetChart:
             label = "unbounded" if stage.unbounded else "unknown"
             fits = width > len(label) * _CHAR + 6
             segments.append(
-                Segment(stage.stage, None, stage.source, start, width, UNBOUNDED_FILL,
-                        "#ffffff", label if fits else "", True)
+                Segment(
+                    stage.stage,
+                    None,
+                    stage.source,
+                    start,
+                    width,
+                    UNBOUNDED_FILL,
+                    "#ffffff",
+                    label if fits else "",
+                    True,
+                )
             )
             at = extent
             continue
@@ -107,8 +116,17 @@ def _chart(path: BudgetPath, extent: float) -> BudgetChart:
         label = f"{stage.seconds:g} s"
         fits = end - start > len(label) * _CHAR + 6
         segments.append(
-            Segment(stage.stage, stage.seconds, stage.source, start, round(end - start, 2),
-                    fill, ink, label if fits else "", False)
+            Segment(
+                stage.stage,
+                stage.seconds,
+                stage.source,
+                start,
+                round(end - start, 2),
+                fill,
+                ink,
+                label if fits else "",
+                False,
+            )
         )
         at += stage.seconds
     unbounded = any(s.unbounded for s in segments)
@@ -131,8 +149,9 @@ def _chart(path: BudgetPath, extent: float) -> BudgetChart:
         ticks=_ticks(extent, x_of),
         target_x=target_x,
         target_label=target_label,
-        total_x=min(x_of(total if total is not None and not unbounded else extent) + 6,
-                    WIDTH - _RIGHT + 6),
+        total_x=min(
+            x_of(total if total is not None and not unbounded else extent) + 6, WIDTH - _RIGHT + 6
+        ),
         total_label=total_label,
         within=within,
         aria=f"{name}: {stages}; total {total_label}; {target_label}",

@@ -140,7 +140,9 @@ def by_framework(
     named = {mapping.framework for r in requirements for mapping in r.controls}
     frameworks = [*FRAMEWORKS, *sorted(named - set(FRAMEWORKS))]
     return [
-        FrameworkRow(f, _groups(f, requirements, controls, counts)) for f in frameworks if f in named
+        FrameworkRow(f, _groups(f, requirements, controls, counts))
+        for f in frameworks
+        if f in named
     ]
 
 

@@ -34,10 +34,10 @@ from compliance.reports.document import (
     Scenario,
     StatusCounted,
 )
-from compliance.reports.scope import scaled_targets
 from compliance.reports.gherkin_view import DisplayLine, display_lines, text_lines
 from compliance.reports.living_doc import LIVING_DOC  # the sibling page
-from compliance.reports.templating import render, render_macro, seconds, status_label, worst
+from compliance.reports.scope import scaled_targets
+from compliance.reports.templating import render, render_macro, seconds, status_label
 
 NOT_RAN = "the features were not run"
 BAR_ORDER = ("failed", "waived", "not_run", "passed", "not_applicable")
@@ -286,10 +286,6 @@ class CompliancePage:
             "not_applicable": "nothing this policy judges exists in the stacks",
             "passed": f"no finding over {req.evaluated_count} evaluated subject(s)",
         }.get(req.status, "not evaluated")
-
-    @staticmethod
-    def worst_present(row: StatusCounted) -> str:
-        return worst(status for status, n in row.counts.items() if n)
 
     @staticmethod
     def measure_verdict(measured: float | None, target: float | None) -> str:

@@ -75,7 +75,8 @@ class LivingDocPage:
         return counts
 
     def notes(self) -> list[str]:
-        return [note for note in self.report.sources.notes if note != NOT_RAN]  # the headline
+        sources = [note for note in self.report.sources.notes if note != NOT_RAN]  # the headline
+        return [*self.report.notes, *sources]
 
     @staticmethod
     def overall(feature: FeatureEntry) -> str:

@@ -80,7 +80,7 @@ def start_manifest(
         reproducibility=_reproducibility(commit, reason, dirty),
         harness_version=harness_version,
         harness_sha256=harness_digest(),
-        inputs=_digests([*check_inputs(evaluation), *extra_inputs]),
+        inputs=_digests([*check_inputs(evaluation), *extra_inputs], _loaded(evaluation)),
         outputs=[],
     )
 
@@ -98,7 +98,9 @@ def run_by(environ: Mapping[str, str]) -> RunBy:
         details = {name: environ[key] for key, name in _GITHUB.items() if environ.get(key)}
         server = environ.get("GITHUB_SERVER_URL")
         if server and "repository" in details and "run_id" in details:
-            details["run_url"] = f"{server}/{details['repository']}/actions/runs/{details['run_id']}"
+            details["run_url"] = (
+                f"{server}/{details['repository']}/actions/runs/{details['run_id']}"
+            )
         return RunBy("github-actions", environ.get("GITHUB_ACTOR") or "unknown", details)
     try:
         user = getpass.getuser()
@@ -110,7 +112,9 @@ def run_by(environ: Mapping[str, str]) -> RunBy:
 def check_inputs(evaluation: Evaluation) -> list[tuple[str, Path]]:
     """Every file whose content decided a verdict of ``evaluation``, with its role."""
     policies = evaluation.policies
-    inputs = [("policy", path) for _, path in sorted(policies.files.items())]
+    inputs: list[tuple[str, Path]] = [
+        ("policy", path) for _, path in sorted(policies.files.items())
+    ]
     if policies.drill_file is not None:
         inputs.append(("policy", policies.drill_file))
     inputs += [(role, path) for role, path in evaluation.inputs.items()]
@@ -152,15 +156,33 @@ def harness_digest() -> str:
     return sha.hexdigest()
 
 
-def _digests(inputs: Iterable[tuple[str, Path]]) -> list[FileDigest]:
+def _loaded(evaluation: Evaluation) -> dict[Path, str]:
+    """The policy texts as the engine loaded them (a file edited since is not what decided)."""
+    modules = evaluation.policies.modules
+    return {path: modules[name] for name, path in evaluation.policies.files.items()}
+
+
+def _digests(inputs: Iterable[tuple[str, Path]], loaded: Mapping[Path, str]) -> list[FileDigest]:
     digests, seen = [], set()
     for role, path in inputs:
-        if path in seen or not path.is_file():
+        if path in seen or (path not in loaded and not path.is_file()):
             continue
         seen.add(path)
-        digest, size = sha256_file(path)
+        if path in loaded and not _still(path, loaded[path]):
+            digest, size = sha256_text(loaded[path])
+            role += " (as loaded: the file changed after the check read it)"
+        else:
+            digest, size = sha256_file(path)
         digests.append(FileDigest(role, _shown(path), digest, size))
     return digests
+
+
+def _still(path: Path, text: str) -> bool:
+    """Whether the file still holds the text that was loaded from it."""
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _shown(path: Path) -> str:

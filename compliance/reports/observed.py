@@ -45,7 +45,9 @@ def observed(requirement: Catalogued, evaluated: list[str], model: Model) -> lis
         if not paths:
             continue
         values = _Reader(block).read(paths)
-        entries.append(ObservedResource(block.stack, block.address, kind, subject in subjects, values))
+        entries.append(
+            ObservedResource(block.stack, block.address, kind, subject in subjects, values)
+        )
     return entries
 
 
@@ -87,10 +89,12 @@ class _Reader:
 
     def _value(self, where: tuple[str | int, ...], value: Any) -> ObservedValue:
         attribute = _text(where)
-        under_secret = any(p[: len(where)] == where or where[: len(p)] == p for p in self.secret_paths)
-        masked_value, masked = _mask(value, secret_name=any(
-            isinstance(part, str) and secret_like(part) for part in where
-        ))
+        under_secret = any(
+            p[: len(where)] == where or where[: len(p)] == p for p in self.secret_paths
+        )
+        masked_value, masked = _mask(
+            value, secret_name=any(isinstance(part, str) and secret_like(part) for part in where)
+        )
         if under_secret and not masked and not _harmless(value):
             masked_value, masked = MASK, True
         return ObservedValue(attribute, masked_value, True, masked)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.evaluation import Evaluation, Finding, RequirementResult
 from compliance.catalogue import ControlMapping as CatalogueMapping
+from compliance.evaluation import Evaluation, Finding, RequirementResult
 from compliance.reports import coverage as control_coverage
 from compliance.reports import drills as drill_records
 from compliance.reports import feature_run, html_report, living_doc, publish, sarif, summary_md
@@ -176,9 +176,7 @@ def build_document(
     ]
     requirements += _drill_requirements(evaluation, features, drill_list or [], refs)
     controls = control_coverage.coverage(requirements)
-    summary = _summary(
-        evaluation, requirements, feature_entries, features, run, features_exit_code
-    )
+    summary = _summary(evaluation, requirements, feature_entries, features, run, features_exit_code)
     summary.by_framework = control_coverage.by_framework(requirements, controls, _status_counts)
     read = [("feature", feature.path) for feature in features]
     read += [
@@ -385,8 +383,7 @@ def _drill_requirements(
     policy_ids = {result.requirement.id for result in evaluation.results}
     drill_ids = sorted(rid for rid in ids if is_drill_requirement(rid) and rid not in policy_ids)
     return [
-        _drill_requirement(rid, blocks, drills, refs.get(rid, []), evaluation)
-        for rid in drill_ids
+        _drill_requirement(rid, blocks, drills, refs.get(rid, []), evaluation) for rid in drill_ids
     ]
 
 

@@ -26,12 +26,17 @@
 #   starts declares a probe loop in its environment variables (settings
 #   watchdog_interval_variable and watchdog_threshold_variable, by default
 #   PROBE_INTERVAL_SECONDS and FAILURE_THRESHOLD): then interval x threshold.
-#   When several triggers start the promotion, the fastest counts. A failover
-#   record without a health check never fails over and a global cluster
-#   without a trigger is never promoted: that path is unbounded and fails. A
-#   stage whose value is an expression cannot be computed and is reported.
-#   Each path, stage by stage with where each value comes from, is published
-#   in the report, and a finding names the slowest stage.
+#   When several triggers start the promotion, the fastest counts. Where the
+#   app states that its health endpoint is healthy only where the database
+#   accepts writes (setting dns_waits_for_promotion), Route 53 answers with
+#   the secondary only after the promotion: the DNS stages (the SECONDARY
+#   record's health check recovering, its TTL, the resolver allowance) then
+#   follow the promotion in one path. A failover record without a health check
+#   never fails over and a global cluster without a trigger is never promoted:
+#   that path is unbounded and fails. A stage whose value is an expression
+#   cannot be computed and is reported. Each path, stage by stage with where
+#   each value comes from, is published in the report, and a finding names the
+#   slowest stage.
 # custom:
 #   id: DR-RTO-01
 #   severity: high
@@ -153,10 +158,36 @@ _promotion_stage := {
 	"source": "setting promotion_allowance_seconds (AWS: a secondary region is promoted in under a minute)",
 }
 
-_candidates(g) := [_path("promotion", g, array.concat(rec.detection_stages(c), [_invocation_stage, _promotion_stage])) |
+_candidates(g) := [_path(_promotion_kind, g, array.concat(array.concat(rec.detection_stages(c), [_invocation_stage, _promotion_stage]), _dns_tail)) |
 	some c in rec.promotion_chains(g)
 	c.complete
 ]
+
+# When the app says its health endpoint is healthy only where the database
+# accepts writes (setting dns_waits_for_promotion), Route 53 can answer with
+# the secondary only after the promotion: the DNS stages follow it.
+_waits := lib.setting("dns_waits_for_promotion", false)
+
+_promotion_kind := "promotion then DNS" if _waits
+
+_promotion_kind := "promotion" if not _waits
+
+_dns_tail := [] if not _waits
+
+_dns_tail := tail if {
+	_waits
+	secondaries := [r | some r in rec.failover_records; rec.failover_type(r) == "SECONDARY"; rec.health_check_of(r)]
+	count(secondaries) > 0
+	record := secondaries[0]
+	hc := rec.health_check_of(record)
+	recovery := object.union(_detection_stage(hc), {"stage": "secondary health-check recovery"})
+	tail := [recovery, _ttl_stage(record), _resolver_stage]
+}
+
+_dns_tail := [] if {
+	_waits
+	count([r | some r in rec.failover_records; rec.failover_type(r) == "SECONDARY"; rec.health_check_of(r)]) == 0
+}
 
 # The fastest complete trigger counts; without one the path is unbounded.
 _promotion_path(g) := best if {
@@ -168,7 +199,7 @@ _promotion_path(g) := best if {
 	candidates := _candidates(g)
 	count(candidates) > 0
 	p := candidates[0]
-} else := _path("promotion", g, [{"stage": "promotion trigger", "seconds": null, "unbounded": true, "source": "nothing the design deploys starts the promotion of the secondary cluster (see DR-RTO-03)"}])
+} else := _path(_promotion_kind, g, [{"stage": "promotion trigger", "seconds": null, "unbounded": true, "source": "nothing the design deploys starts the promotion of the secondary cluster (see DR-RTO-03)"}])
 
 _replicated_globals := [g | some g in rec.global_clusters; count(rec.secondary_members(g)) > 0]
 

@@ -251,3 +251,19 @@ test_nothing_to_fail_over_is_not_applicable if {
 }
 
 _addresses(result) := {f.address | some f in result}
+
+test_dns_waiting_for_promotion_adds_the_dns_stages_after_it if {
+	# The secondary's health check turns healthy only once the database is promoted:
+	# 15 + 5 + 60, then 10 x 2 (recovery) + 5 (TTL) + 5 (resolver) = 110 s
+	secondary_hc := _res("aws_route53_health_check", "s", "us-east-1", {"request_interval": 10, "failure_threshold": 2})
+	secondary := _res("aws_route53_record", "s", "us-east-1", {
+		"name": "api.example.com", "type": "CNAME", "ttl": 5, "set_identifier": "secondary",
+		"failover_routing_policy": {"type": "SECONDARY"}, "health_check_id": "${aws_route53_health_check.s.id}",
+	})
+	design := array.concat(_watchdog_design({"PROBE_INTERVAL_SECONDS": "5", "FAILURE_THRESHOLD": "3"}, "rate(1 minute)"), [secondary_hc, secondary])
+	paths := dr_rto_01.budget with input as harness.normalise({"resources": design})
+		with data.settings as object.union(_settings, {"dns_waits_for_promotion": true})
+	[p] := [p | some p in paths; p.path == "promotion then DNS"]
+	p.total == 110
+	[s.stage | some s in p.stages] == ["watchdog detection", "invocation", "promotion", "secondary health-check recovery", "DNS TTL", "resolver allowance"]
+}

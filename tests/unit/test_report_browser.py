@@ -76,6 +76,10 @@ def test_the_report_renders_without_errors_or_network(report_dir: Path, name: st
     assert "DR" in check.title
     assert screenshot.is_file() and screenshot.stat().st_size > 20_000
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = html.read_text(encoding="utf-8")
+    assert 'id="scope"' in text, "both pages open with what was and was not checked"
+    if name == writer.HTML:
+        assert '<svg class="budget"' in text, "DR-RTO-01's budget is drawn"
 
 
 def test_the_check_catches_a_page_that_fetches_or_fails(tmp_path: Path) -> None:

@@ -632,7 +632,7 @@ def main_job(monkeypatch: pytest.MonkeyPatch, synthesized: SynthResult, tmp_path
     """``run`` with the synth reused and the feature run replaced by sample results."""
     calls: dict[str, Any] = {"features_code": 0, "failed": set()}
 
-    def fake_features(report_dir: Path, cache_dir: Path | None = None) -> int:
+    def fake_features(report_dir: Path, cache_dir: Path | None = None, **_: Any) -> int:
         assert os.environ.get("DR_REPORT_DIR") == str(report_dir)
         features = load_features(writer.FEATURES_ROOT, REPO_ROOT)
         write_cucumber(report_dir / writer.CUCUMBER, features, calls["failed"])
@@ -743,10 +743,17 @@ def test_the_manifest_hashes_every_input_that_decides_a_verdict(broken: Broken) 
         REPO_ROOT / "policies" / "drills.yaml",
         *(stack.file for stack in evaluation.model.stacks),
     ]
+    loaded = {
+        path: evaluation.policies.modules[name] for name, path in evaluation.policies.files.items()
+    }
     for path in expected:
         entry = inputs.get(path.resolve())
         assert entry is not None, f"{path} is not in the manifest"
-        assert entry["sha256"] == _sha256(path), path
+        # A policy is hashed as the engine loaded it (the same bytes, unless edited since).
+        digest = (
+            hashlib.sha256(loaded[path].encode()).hexdigest() if path in loaded else _sha256(path)
+        )
+        assert entry["sha256"] == digest, path
     roles = {i["role"] for i in manifest["inputs"]}
     assert {"policy", "settings", "stack manifest", "stack", "asset", "feature"} <= roles
     assets = [i for i in manifest["inputs"] if i["role"] == "asset"]

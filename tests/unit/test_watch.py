@@ -231,6 +231,15 @@ def test_a_policy_change_recompiles_once_without_a_synth(watched: Watched) -> No
     assert engine.compilations == compiled + 1
 
 
+def test_a_change_the_watcher_missed_is_caught_by_the_idle_check(watched: Watched) -> None:
+    watched.reset()
+    watched.stack.write_text(STACK.replace(GOOD, BROKEN))  # no event reaches the loop
+    assert watch.watch_loop_round(watched.session, set())  # the loop's idle wake-up
+    (line,) = verdicts(watched.printed.new())
+    assert "DR-ENC-01 passed -> failed" in line
+    watched.reset()
+
+
 def test_the_harness_own_writes_never_trigger_a_round(watched: Watched) -> None:
     session = watched.session
     assert session.relevant(watched.stack)
@@ -276,7 +285,7 @@ def test_ctrl_c_in_the_loop_exits_130_and_removes_the_scratch(
 
 
 def test_an_app_command_that_is_not_python_is_synthesized_in_a_subprocess(
-    tmp_path: Path, watched: Watched, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, watched: Watched
 ) -> None:
     """A shell command app: the fallback says so, and its output is judged all the same."""
     app = tmp_path / "app"
@@ -284,9 +293,10 @@ def test_an_app_command_that_is_not_python_is_synthesized_in_a_subprocess(
     shutil.copytree(watched.session.config.outdir, app / "prebuilt")
     (app / "synth.sh").write_text('cp -R prebuilt/. "$CDKTF_OUTDIR"\n')
     (app / "cdktf.json").write_text('{"app": "sh synth.sh", "output": "cdktf.out"}\n')
-    monkeypatch.setenv("DR_COMPLIANCE_CACHE_DIR", str(tmp_path / "cache"))
     printed = Printed()
-    session = watch.WatchSession(app, watched.session.options, out=printed)
+    session = watch.WatchSession(
+        app, watched.session.options, out=printed, synth_cache=tmp_path / "cache"
+    )
     try:
         assert session.runner is None
         assert "in a subprocess on each change" in session.describe()
@@ -295,6 +305,33 @@ def test_an_app_command_that_is_not_python_is_synthesized_in_a_subprocess(
         assert "(2 resources)" in line
     finally:
         session.close()
+
+
+def test_many_new_findings_are_folded_under_the_verdict_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluation = run_check(CORPUS / "legacy-literal-ids" / "cdktf.out")
+    open_findings = [f for f in evaluation.findings if f.waiver is None]
+    monkeypatch.setattr(watch, "MAX_NEW", 3)
+    lines, snapshot = watch.render_verdict(evaluation, None, "check 0.10 s")
+    assert lines[0].startswith("verdict: ") and lines[0].endswith(
+        "; first evaluation [check 0.10 s]"
+    )
+    assert len([line for line in lines if line.startswith("  new: ")]) == 3
+    assert lines[-1].startswith(f"  ... and {len(open_findings) - 3} more new findings")
+
+    again, _ = watch.render_verdict(evaluation, snapshot, "check 0.10 s")
+    assert again == [lines[0].replace("first evaluation", "no requirement changed")]
+
+
+def test_without_watchfiles_the_command_is_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from compliance import cli
+
+    monkeypatch.setitem(sys.modules, "watchfiles", None)  # import watchfiles fails
+    assert cli.main(["watch", "--app", str(write_app(tmp_path / "app"))]) == 2
+    assert "watchfiles: not installed" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

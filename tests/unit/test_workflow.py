@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,47 @@ def test_summary_md_goes_to_the_job_summary() -> None:
     steps = [s for s in _steps() if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
     assert steps and "reports/summary.md" in steps[0]["run"]
     assert "always()" in steps[0].get("if", "")
+
+
+def test_the_reports_are_attested_by_the_workflow_identity() -> None:
+    """Signed build provenance over the report set, with the permissions the action needs."""
+    step = _step("actions/attest-build-provenance@")
+    subjects = step["with"]["subject-path"].split()
+    for name in ("evidence-manifest.json", "compliance.json", "compliance.html", "summary.md"):
+        assert f"reports/{name}" in subjects, name
+    assert "always()" in step.get("if", "") and "evidence-manifest.json" in step["if"]
+    permissions = _workflow()["permissions"]
+    assert permissions["id-token"] == "write" and permissions["attestations"] == "write"
+    steps = _steps()
+    build = next(i for i, s in enumerate(steps) if "tox -e compliance" in s.get("run", ""))
+    assert steps.index(step) > build, "the reports are attested after they are written"
+
+
+def test_a_workflow_without_the_attestation_permissions_is_caught(tmp_path: Path) -> None:
+    """The schema check alone does not know what the action needs: the test above does."""
+    document = _workflow()
+    document["permissions"]["id-token"] = "wirte"
+    broken = tmp_path / "broken.yml"
+    broken.write_text(yaml.safe_dump(document), encoding="utf-8")
+    assert _validate(broken).returncode != 0
+
+
+CODEOWNERS = REPO_ROOT / ".github" / "CODEOWNERS"
+
+
+def _owners() -> dict[str, list[str]]:
+    rules = {}
+    for line in CODEOWNERS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            pattern, *owners = line.split()
+            rules[pattern] = owners
+    return rules
+
+
+def test_a_reviewing_team_owns_the_policies_settings_and_waivers() -> None:
+    rules = _owners()
+    for pattern in ("/policies/", "/policies/waivers.yaml", "/policies/settings.yaml"):
+        owners = rules.get(pattern)
+        assert owners, f"{pattern} has no code owner"
+        assert all(re.fullmatch(r"@[\w.-]+/[\w.-]+", owner) for owner in owners), owners
+    assert len({tuple(owners) for owners in rules.values()}) == 1, "one reviewing team"

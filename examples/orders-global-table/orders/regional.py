@@ -150,7 +150,7 @@ class RegionalEndpoint(Construct):
             type="HTTPS",
             fqdn=host,
             port=443,
-            resource_path="/",
+            resource_path="/health",
             request_interval=10,
             failure_threshold=2,
         )

@@ -8,6 +8,7 @@ import json
 import os
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 TABLE = os.environ["TABLE_NAME"]
 _dynamodb = boto3.client("dynamodb")
@@ -16,6 +17,6 @@ _dynamodb = boto3.client("dynamodb")
 def handler(event, context):
     try:
         _dynamodb.get_item(TableName=TABLE, Key={"order_id": {"S": "health-canary"}})
-    except Exception as error:  # any failure to read is an unhealthy region
+    except (BotoCoreError, ClientError) as error:  # the region cannot serve a read
         return {"statusCode": 503, "body": json.dumps({"healthy": False, "error": str(error)})}
     return {"statusCode": 200, "body": json.dumps({"healthy": True})}
