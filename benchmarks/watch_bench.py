@@ -8,8 +8,9 @@ verdict, the bench alternates, so both see the same machine load:
 - a fresh-process ``python -m compliance synth --app COPY`` with an empty
   synth cache (the app really runs), timed from start to exit;
 - a one-line edit of ``infrastructure/stacks/regional.py`` (the KMS recovery
-  window: 3 days breaks DR-ENC-02, the configured window restores it), timed
-  from just before the write to the moment ``watch`` prints its verdict line.
+  window: under 7 days breaks DR-ENC-02, more restores it; each edit a new
+  value, so no verdict comes from the decisions cache), timed from just
+  before the write to the moment ``watch`` prints its verdict line.
 
 Each verdict line must name DR-ENC-02 as changed the right way, or the bench
 fails: a fast loop that missed the edit would measure nothing. Prints both
@@ -37,7 +38,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK = Path("infrastructure/stacks/regional.py")
 KEPT = "deletion_window_days=config.kms_deletion_window_days,"
-BROKEN = "deletion_window_days=3,"
+WINDOW = re.compile(r"deletion_window_days=[^,]+,")
+MINIMUM_WINDOW = 7  # DR-ENC-02: fewer days of recovery window fail it
 REQUIREMENT = "DR-ENC-02"
 TARGET_SECONDS, TARGET_RATIO = 2.0, 0.4
 FIRST_VERDICT_TIMEOUT, VERDICT_TIMEOUT = 600.0, 120.0
@@ -127,14 +129,21 @@ def fresh_synth(app: Path, scratch: Path, run: int) -> float:
     return time.perf_counter() - started
 
 
-def edit(app: Path, broken: bool) -> float:
-    """Save the stack file with the one-line change; return the moment before the write."""
+def edit(app: Path, run: int) -> tuple[float, bool]:
+    """Save the stack file with a one-line change; the moment before the write, and if it breaks.
+
+    Every edit gives a state not seen before (a window of 1, 2, 3... days
+    breaks DR-ENC-02, one of 20, 22... restores it), so no verdict comes from
+    the decisions cache of an earlier edit.
+    """
+    broken = run % 2 == 0
+    days = 1 + run // 2 if broken else 20 + run
+    assert (days < MINIMUM_WINDOW) == broken
     path = app / STACK
-    text = path.read_text(encoding="utf-8")
-    text = text.replace(KEPT, BROKEN) if broken else text.replace(BROKEN, KEPT)
+    text = WINDOW.sub(f"deletion_window_days={days},", path.read_text(encoding="utf-8"), count=1)
     started = time.perf_counter()
     path.write_text(text, encoding="utf-8")
-    return started
+    return started, broken
 
 
 def main() -> None:
@@ -154,8 +163,7 @@ def main() -> None:
             print(f"first verdict after {stamp - started:.1f} s: {line}")
             for run in range(args.edits):
                 fresh.append(fresh_synth(app, scratch, run))
-                broken = run % 2 == 0
-                saved = edit(app, broken)
+                saved, broken = edit(app, run)
                 stamp, line = watch.next_verdict(VERDICT_TIMEOUT)
                 expected = "passed -> failed" if broken else "failed -> passed"
                 if f"{REQUIREMENT} {expected}" not in line:

@@ -128,6 +128,8 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         settings=args.settings,
         source=getattr(args, "source", None),
         scan_source=not getattr(args, "no_source", False),
+        # Mutants are checked in temporary copies: name their app explicitly.
+        app=args.app.resolve() if args.command == "mutants" else None,
     )
 
 

@@ -20,6 +20,7 @@ The fixtures are prefixed ``dr_`` so they never shadow an app's own.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -168,8 +169,10 @@ def given_example(name: str, pytestconfig: pytest.Config, dr_app_dir: Path) -> S
     requirements and settings; the app's source did not write it, so none is scanned."""
     folders = pytestconfig.getini(EXAMPLES_INI) or [pytestconfig.rootpath / DEFAULT_EXAMPLES]
     for folder in folders:
-        if (Path(folder) / name).is_file():
-            return Subject(Path(folder) / name, dr_app_dir, scan_source=False)
+        # A single *.tf.json, or a synthesized folder (manifest.json and its stacks).
+        example = Path(folder) / name
+        if example.is_file() or (example / "manifest.json").is_file():
+            return Subject(example, dr_app_dir, scan_source=False)
     shown = ", ".join(str(folder) for folder in folders)
     pytest.fail(f"example {name!r} is in none of: {shown} (ini option {EXAMPLES_INI})")
 
@@ -299,12 +302,50 @@ def then_evaluated_at_least(dr_result: RequirementResult, count: str) -> None:
 
 
 @then("the requirement fails and names the changed resource")
-def then_fails_on_change(dr_result: RequirementResult, dr_subject: Subject) -> None:
+def then_fails_on_change(
+    dr_result: RequirementResult, dr_subject: Subject, request: pytest.FixtureRequest
+) -> None:
+    """An open finding on the changed resource that the unchanged stacks do not have.
+
+    A waived finding, or one the stacks had before the change, does not show
+    the change: the requirement must say something new about it.
+    """
     assert dr_subject.changed is not None, "no change was made to the stacks"
     assert dr_result.status is Status.FAILED, dr_result.status
-    flagged = {(f.stack, f.address) for f in dr_result.findings}
+    baseline: set[tuple[str, str, str]] = set()
+    if dr_subject.scan_source:
+        before = request.getfixturevalue("dr_baseline_evaluation").result(dr_result.requirement.id)
+        baseline = {(f.stack, f.address, f.message) for f in before.findings}
+    flagged = {
+        (f.stack, f.address)
+        for f in dr_result.findings
+        if f.waiver is None and (f.stack, f.address, f.message) not in baseline
+    }
     assert (dr_subject.changed.stack, dr_subject.changed.address) in flagged, flagged
     assert all(re.match(rf"{REQUIREMENT}$", f.requirement) for f in dr_result.findings)
+
+
+@then("the requirement is waived by the app's approved exceptions and every finding stays visible")
+def then_waived_by_app(dr_result: RequirementResult) -> None:
+    """Every finding is listed, each with an approved, bounded waiver of the app."""
+    assert dr_result.status is Status.WAIVED, [f.message for f in dr_result.findings]
+    assert dr_result.findings
+    for finding in dr_result.findings:
+        waiver = finding.waiver
+        assert waiver is not None, finding.message
+        assert waiver.approved_by and waiver.approved_by != waiver.owner and waiver.ticket
+
+
+@then(parsers.parse('the slowest stage of the {path} path is "{stage}"'))
+def then_slowest_stage(dr_result: RequirementResult, path: str, stage: str) -> None:
+    """The published per-stage budget (DR-RTO-01) names the stage that takes longest."""
+    paths = [p for p in dr_result.details.get("budget", []) if p["path"] == path]
+    assert paths, [p["path"] for p in dr_result.details.get("budget", [])]
+    for entry in paths:
+        numbers = [s for s in entry["stages"] if isinstance(s["seconds"], int | float)]
+        slowest = max(numbers, key=lambda s: s["seconds"])
+        assert slowest["stage"] == stage, entry["stages"]
+        assert any(stage in f.message for f in dr_result.findings), "no finding names it"
 
 
 @then("the requirement is not applicable")
@@ -321,13 +362,13 @@ def then_fails_on(dr_result: RequirementResult, address: str) -> None:
 
 
 _WAIVED = (
-    'the finding of {requirement} on the changed resource is waived by "{reason}" until "{date}"'
+    'the finding of {requirement} on the changed resource is waived by "{reason}" for {days:d} days'
 )
 
 
 @given(parsers.parse(_WAIVED), target_fixture="dr_subject")
 def given_waived(
-    dr_subject: Subject, requirement: str, reason: str, date: str, tmp_path: Path
+    dr_subject: Subject, requirement: str, reason: str, days: int, tmp_path: Path
 ) -> Subject:
     assert dr_subject.changed is not None, "a waiver names the resource a change broke"
     waiver = {
@@ -339,7 +380,7 @@ def given_waived(
         "approved_by": "risk-review",  # a reviewer other than the owner (compliance.waivers)
         "ticket": "FEATURE-WAIVER",
         "risk": "medium",
-        "expires": date,
+        "expires": (dt.date.today() + dt.timedelta(days=days)).isoformat(),
     }
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text(yaml.safe_dump({"waivers": [waiver]}), encoding="utf-8")

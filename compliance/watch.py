@@ -148,6 +148,7 @@ class WatchSession:
         self.scratch = self.config.outdir.parent / cache.temporary_name("watch")
         self._digest: str | None = None
         self._output: Path | None = None  # the last output that synthesized
+        self._trash: list[Path] = []  # removed after the verdict line
         self.snapshot: Snapshot | None = None
         self.evaluations = 0
 
@@ -203,6 +204,14 @@ class WatchSession:
 
     def cycle(self, changed: Collection[Path] = ()) -> bool:
         """Synthesize if the source changed, evaluate if anything did; True if a verdict printed."""
+        try:
+            return self._cycle(changed)
+        finally:  # the last run's scratch and the replaced output go once the verdict is out
+            for path in self._trash:
+                cache.remove(path)
+            self._trash.clear()
+
+    def _cycle(self, changed: Collection[Path]) -> bool:
         digest = self.source_digest()
         synth_needed = digest != self._digest
         policies_changed = any(
@@ -248,11 +257,9 @@ class WatchSession:
                 self.config.root, cache_dir=self.synth_cache, exclude=exclude
             ).outdir
         run = self.scratch / f"run-{self.runner.runs}"
-        try:
-            fresh = self.runner.synth(run)
-            publish(fresh, self.config.outdir)
-        finally:
-            cache.remove(run)
+        self._trash.append(run)
+        fresh = self.runner.synth(run)
+        self._trash.append(publish(fresh, self.config.outdir))
         return self.config.outdir
 
     def _write_reports(self, evaluation: Evaluation) -> None:
@@ -279,11 +286,12 @@ class WatchSession:
         cache.remove(self.scratch)
 
 
-def publish(fresh: Path, target: Path) -> None:
+def publish(fresh: Path, target: Path) -> Path:
     """Rename ``fresh`` into place as ``target`` (beside it: one rename, no copy).
 
     ``target`` is replaced only when it is absent, empty or an earlier synth,
-    as ``compliance.synth`` does.
+    as ``compliance.synth`` does. Returns where the replaced output was moved,
+    for the caller to remove when it has time.
     """
     if target.exists() and not (
         (target / "manifest.json").is_file() or (target.is_dir() and not any(target.iterdir()))
@@ -300,7 +308,7 @@ def publish(fresh: Path, target: Path) -> None:
     finally:
         if old.exists() and not target.exists():  # interrupted between the renames
             old.rename(target)
-        cache.remove(old)
+    return old
 
 
 def watch_loop(session: WatchSession, events: Iterable[Collection[tuple[Any, str]]]) -> None:

@@ -16,10 +16,22 @@ Feature: Recovery time and recovery point objectives
     Given the DR stacks as synthesized from this repository
 
   @DR-RTO-01
-  Scenario: Detection, DNS caching and promotion together fit the recovery time objective
+  Scenario: The failover is budgeted stage by stage, and the time it exceeds is an approved exception
+    The promotion of the secondary database takes up to a minute by itself
+    (AWS), so no design can be back within 60 seconds; the watchdog makes
+    the path as short as AWS allows (110 seconds end to end) and the
+    exception is recorded, approved and bounded in time.
     When requirement DR-RTO-01 is evaluated
-    Then the requirement is met with no finding
-    And at least 2 resources were evaluated
+    Then the requirement is waived by the app's approved exceptions and every finding stays visible
+    And the slowest stage of the promotion then DNS path is "promotion"
+    And at least 3 resources were evaluated
+
+  @DR-RTO-01
+  Scenario: Detects: a promotion started by a one-minute alarm, the slowest stage named
+    Given the example configuration "alarm-triggered-design" written by another team
+    When requirement DR-RTO-01 is evaluated
+    Then the requirement fails with a finding on "aws_rds_global_cluster.global-database_global_B744DE8E"
+    And the slowest stage of the promotion then DNS path is "metric publication"
 
   @DR-RTO-01
   Scenario Outline: Detects: a slower failover timing than the RTO allows
@@ -30,7 +42,9 @@ Feature: Recovery time and recovery point objectives
     Examples:
       | change                                      |
       | failover record TTL raised to 60 seconds    |
-      | health check failure threshold raised to 5  |
+      | health check failure threshold raised to 7  |
+      | watchdog probes every 30 seconds            |
+      | watchdog schedule removed                   |
 
   @DR-RTO-02
   Scenario: The service name fails over between two health-checked regions
@@ -51,7 +65,7 @@ Feature: Recovery time and recovery point objectives
       | health check path changed to the site root  |
 
   @DR-RTO-03
-  Scenario: The primary's health alarm promotes the secondary database, with a grant limited to that database
+  Scenario: A watchdog in the secondary region, and the primary's health alarm, promote the secondary database with a grant limited to it
     When requirement DR-RTO-03 is evaluated
     Then the requirement is met with no finding
     And at least 2 resources were evaluated
@@ -66,7 +80,8 @@ Feature: Recovery time and recovery point objectives
       | change                                      |
       | failover function invoke permission removed |
       | failover role may promote any cluster       |
-      | primary health alarm notifies nobody        |
+      | watchdog invoke permission removed          |
+      | nothing starts the promotion                |
 
   @DR-RPO-01
   Scenario: The database and the table are replicated to the secondary region and backed up
@@ -89,9 +104,13 @@ Feature: Recovery time and recovery point objectives
       | secondary cluster leaves the global cluster |
 
   @DR-RPO-02
-  Scenario: Replication lag of the database and of the table is alarmed at the recovery point objective
+  Scenario: Replication lag is alarmed as fast as AWS allows, and the window it cannot meet is an approved exception
+    Replication lag is published once a minute: no alarm can warn within
+    half of a 5-second recovery point objective. The alarms fire as soon as
+    AWS allows (61 seconds into a stall) and the exception is recorded,
+    approved and bounded in time.
     When requirement DR-RPO-02 is evaluated
-    Then the requirement is met with no finding
+    Then the requirement is waived by the app's approved exceptions and every finding stays visible
     And at least 4 resources were evaluated
 
   @DR-RPO-02

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -135,6 +135,41 @@ def tree_snapshot(root: int) -> dict[int, int | None]:
     """
     pids = [root, *descendants(root)]
     return {pid: _start_time(pid) for pid in pids}
+
+
+def _state(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()[0]
+
+
+def freeze_trees(roots: Iterable[int], timeout: float = 5.0) -> dict[int, int | None]:
+    """SIGSTOP ``roots`` and all their descendants, until looking again finds no new one.
+
+    A snapshot taken while the tree runs misses a child forked right after
+    it (a backend for a new connection), which then outlives the kill. A
+    stopped process cannot fork, so once every process seen is stopped, one
+    more look is complete. Returns them all (pid → start time) for
+    ``kill_snapshot``.
+    """
+    roots = list(roots)
+    frozen: dict[int, int | None] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        seen: dict[int, int | None] = {}
+        for root in roots:
+            seen.update(tree_snapshot(root))
+        new = {pid: started for pid, started in seen.items() if pid not in frozen and started}
+        if not new:
+            return frozen
+        kill_snapshot(new, signal.SIGSTOP)
+        frozen.update(new)
+        while time.monotonic() < deadline and any(
+            _state(pid) not in (None, "T", "t", "Z", "X") for pid in new
+        ):  # stopping takes effect on the way back to user space; a fork may finish first
+            time.sleep(0.005)
 
 
 def processes_in(folder: Path) -> list[int]:

@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from compliance.drills import shared_memory
 from compliance.drills.ownership import OwnerRecord, carries_run, read_owner
 from compliance.drills.processes import (
+    freeze_trees,
     kill_snapshot,
     lab_base_dirs,
     processes_in,
-    tree_snapshot,
 )
 
 
@@ -58,18 +59,17 @@ def _live_pids() -> list[int]:
     return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
 
 
-def proven_processes(record: OwnerRecord) -> dict[int, int | None]:
-    """Every live process the drill provably started (pid → start time)."""
+def proven_roots(record: OwnerRecord) -> list[int]:
+    """Live processes the drill provably started: recorded ones, and those carrying its run id.
+
+    Their descendants are the drill's too (``freeze_trees`` finds them).
+    """
     if not record.same_boot():
-        return {}
+        return []
     roots = [p.pid for p in record.processes if record.is_ours(p.pid)]
     me = os.getpid()
     roots += [pid for pid in _live_pids() if pid != me and carries_run(pid, record.run_id)]
-    found: dict[int, int | None] = {}
-    for root in roots:
-        found.update(tree_snapshot(root))
-    found.pop(me, None)
-    return found
+    return sorted(set(roots))
 
 
 def _size(folder: Path) -> int:
@@ -85,12 +85,19 @@ def _size(folder: Path) -> int:
 
 def reclaim_lab(folder: Path, record: OwnerRecord) -> Reclaimed:
     """Kill the drill's processes, remove its segments, then its folder (if no one else uses it)."""
-    victims = proven_processes(record)
+    victims = freeze_trees(proven_roots(record))  # stopped first: none can fork meanwhile
+    victims.pop(os.getpid(), None)
     kill_snapshot(victims)
     segments = 0
     if record.same_boot():
         creators = {p.pid for p in record.processes} | set(victims)
-        segments = shared_memory.remove_orphans(creators, since=record.created_at - 1)
+        since = record.created_at - 1
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and any(  # detaching ends with the process's exit
+            s.attached for s in shared_memory.created_by(creators, since)
+        ):
+            time.sleep(0.02)
+        segments = shared_memory.remove_orphans(creators, since)
     strangers = processes_in(folder)
     size = _size(folder)
     if not strangers:

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance.model.identifiers import host_regions, literals
+from compliance.model.identifiers import design_names, host_regions, literals
 from compliance.model.loader import Model, Resource
 from compliance.model.policies import DOCUMENT_TYPE, PolicyReader
 from compliance.model.references import Ref, Resolver, key_of, path_text
 from compliance.model.secrets import secrets
-from compliance.model.zones import PLACED_TYPES, instance_count, subnet_zones
+from compliance.model.instances import instance_count
+from compliance.model.zones import PLACED_TYPES, subnet_zones
 
 SCHEMA_VERSION = 2
 
@@ -70,6 +71,7 @@ def build_input(model: Model) -> dict[str, Any]:
     documents: dict[str, dict[str, Any]] = {}
     zones: dict[str, list[dict[str, Any] | None]] = {}
     named_hosts: dict[str, list[dict[str, Any]]] = {}
+    own_names = design_names(blocks)
     for block in blocks:
         key = key_of(block.stack, block.address)
         uses = [] if block.is_data else reader.uses(block)
@@ -82,7 +84,7 @@ def build_input(model: Model) -> dict[str, Any]:
             }
         if block.type in PLACED_TYPES and not block.is_data:
             zones[key] = subnet_zones(block, refs.get(key, []), resolver.blocks)
-        literal_ids += literals(block, key, uses)
+        literal_ids += literals(block, key, uses, own_names)
         hosts = host_regions(block)
         if hosts:
             named_hosts[key] = hosts
@@ -102,8 +104,8 @@ def build_input(model: Model) -> dict[str, Any]:
             }
             for stack in model.stacks
         ],
-        "resources": [_block(b) for b in blocks if not b.is_data],
-        "data_sources": [_block(b) for b in blocks if b.is_data],
+        "resources": [_block(b, resolver.blocks) for b in blocks if not b.is_data],
+        "data_sources": [_block(b, resolver.blocks) for b in blocks if b.is_data],
         "refs_from": refs_from,
         "refs_to": refs_to,
         "unresolved": unresolved,
@@ -123,8 +125,8 @@ def _layout(model: Model) -> str:
     return "single-file" if len(model.stacks) == 1 and model.source.is_file() else "folder"
 
 
-def _block(block: Resource) -> dict[str, Any]:
+def _block(block: Resource, blocks: dict[str, Resource]) -> dict[str, Any]:
     entry = block.to_input()
     entry["key"] = key_of(block.stack, block.address)
-    entry["count"] = instance_count(block)
+    entry["count"] = instance_count(block, blocks)
     return entry

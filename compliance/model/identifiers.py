@@ -104,8 +104,45 @@ def is_reference_key(block: Resource, key: str, path: tuple[str | int, ...]) -> 
     return False
 
 
-def literals(block: Resource, key: str, uses: list[PolicyUse]) -> list[dict[str, Any]]:
-    """The literal identifiers in one block (and the policies it carries)."""
+# Attributes by which a block names itself: a literal equal to one of these,
+# in the same stack, names a block the design creates with that very name,
+# which holds in any account (DR-ENC-04 and DR-HA-02 accept such names too).
+_NAMING_ATTRIBUTES = ("name", "identifier", "alarm_name")
+# Attributes that name the block itself only in these types (elsewhere they refer).
+_OWN_NAME_BY_TYPE = {
+    "aws_lambda_function": "function_name",
+    "aws_rds_cluster": "cluster_identifier",
+    "aws_rds_global_cluster": "global_cluster_identifier",
+    "aws_s3_bucket": "bucket",
+    "aws_elasticache_replication_group": "replication_group_id",
+}
+
+
+def design_names(blocks: list[Resource]) -> set[tuple[str, str]]:
+    """``(stack, literal name)`` of every managed block that names itself literally."""
+    names = set()
+    for block in blocks:
+        if block.is_data:
+            continue
+        own = _OWN_NAME_BY_TYPE.get(block.type)
+        for attribute in (*_NAMING_ATTRIBUTES, *((own,) if own else ())):
+            value = block.values.get(attribute)
+            if isinstance(value, str) and value and "${" not in value:
+                names.add((block.stack, value))
+    return names
+
+
+def literals(
+    block: Resource, key: str, uses: list[PolicyUse], names: set[tuple[str, str]] = frozenset()
+) -> list[dict[str, Any]]:
+    """The literal identifiers in one block (and the policies it carries).
+
+    A data source's own arguments are how it looks something up (an alias,
+    a name, a tag): the lookup is the remedy for a copied identifier, so
+    only an identifier shape (an ARN with an account, a vpc-... id) in them
+    counts. A literal equal to the name of a block the design creates in the
+    same stack names that block, the same in every account.
+    """
     found: dict[tuple[str, str], dict[str, Any]] = {}
     # A policy read into statements is judged statement by statement (below):
     # its text as a whole would report the same identifier a second time.
@@ -121,6 +158,10 @@ def literals(block: Resource, key: str, uses: list[PolicyUse]) -> list[dict[str,
         attribute = _last_key(path)
         if attribute is not None and is_reference_key(block, attribute, path):
             if "${" in text or account_independent(text):
+                pass
+            elif block.is_data and block.type != DOCUMENT_TYPE:
+                pass  # a lookup argument: judged below only by identifier shape
+            elif (block.stack, text) in names:
                 pass
             elif block.type == DOCUMENT_TYPE and "*" in text and not _shape(text):
                 pass  # a pattern in a policy statement: least privilege judges it

@@ -24,6 +24,7 @@ from typing import Any
 from compliance.errors import InputError
 
 _EXPRESSION = re.compile(r"\$\{")
+_VARIABLE = re.compile(r"^\$\{var\.([A-Za-z_][\w-]*)\}$")
 # Top-level keys of Terraform's JSON syntax and the shape each must have.
 _OBJECT_SECTIONS = ("resource", "data", "output", "variable", "locals", "module", "terraform")
 
@@ -92,9 +93,23 @@ class Stack:
         regions: dict[str, str | None] = {}
         for config in self._provider_configs():
             key = f"aws.{config['alias']}" if config.get("alias") else "aws"
-            region = config.get("region")
-            regions[key] = region if _is_literal(region) else None
+            regions[key] = self.literal(config.get("region"))
         return regions
+
+    def literal(self, value: Any) -> str | None:
+        """A literal string, or the default of the variable ``${var.x}`` names; else None.
+
+        A region written as a variable takes its default, as ``terraform plan``
+        would without a variables file: the design as synthesized.
+        """
+        if _is_literal(value):
+            return value
+        match = _VARIABLE.match(value) if isinstance(value, str) else None
+        variables = self.document.get("variable") or {}
+        if match and isinstance(variables.get(match.group(1)), dict):
+            default = variables[match.group(1)].get("default")
+            return default if _is_literal(default) else None
+        return None
 
     @property
     def region(self) -> str | None:
@@ -136,9 +151,7 @@ class Stack:
         for type_, by_name in sorted((self.document.get(kind) or {}).items()):
             for name, values in sorted(by_name.items()):
                 provider = _provider_key(values.get("provider"))
-                region = values.get("region")
-                if not _is_literal(region):
-                    region = providers.get(provider)
+                region = self.literal(values.get("region")) or providers.get(provider)
                 found.append(
                     Resource(self.name, type_, name, region, provider, values, kind == "data")
                 )

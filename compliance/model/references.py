@@ -32,7 +32,6 @@ _NOT_RESOURCES = {
     "var": "a variable",
     "local": "a local value",
     "module": "a module output",
-    "each": "a for_each value",
     "self": "self",
 }
 # Values that name no block at all: the instance number, paths, the workspace.
@@ -40,7 +39,17 @@ _NOT_REFERENCES = {"count", "path", "terraform"}
 # Attributes that are not values of the resource.
 _META = {"//", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 MAX_DEPTH = 64
-_MAX_HOPS = 8  # cross-stack outputs followed in a row before giving up
+_MAX_HOPS = 8
+# What names a state's location in a backend configuration.
+_STATE_LOCATION = {
+    "bucket",
+    "key",
+    "path",
+    "prefix",
+    "workspace",
+    "container_name",
+    "organization",
+}  # cross-stack outputs followed in a row before giving up
 
 
 def key_of(stack: str, address: str) -> str:
@@ -68,6 +77,9 @@ class Ref:
     # For a value read from another stack's outputs: the consuming stack's
     # terraform_remote_state data source (key) and the stack whose output it reads.
     remote: str | None = None
+    # ``${var.x}`` with a literal default: the value as designed (what plan uses
+    # without a variables file); the edge still names no block.
+    default: Any = None
     producer: str | None = None
 
     def to_input(self) -> dict[str, Any]:
@@ -99,8 +111,11 @@ class Ref:
             "reason": self.reason,
             "remote": self.remote,
             "producer": self.producer,
+            "default": self.default,
         }
-        entry.update((k, v) for k, v in optional.items() if v is not None and v is not False and v != [])
+        entry.update(
+            (k, v) for k, v in optional.items() if v is not None and v is not False and v != []
+        )
         return entry
 
 
@@ -196,11 +211,14 @@ class Resolver:
         }
         if head in _NOT_REFERENCES:
             return []
+        if head == "each" and len(parts) >= 2:
+            return self._each(stack, parts, traversal, text, whole, hops, common)
         if head == "local" and len(parts) >= 2:
             local = self._local(stack, str(parts[1]))
             if local is not None:
                 return self._through_local(stack, local, traversal, text, whole, hops, common)
         if head in _NOT_RESOURCES:
+            default = self._variable_default(stack, parts) if head == "var" else None
             return [
                 Ref(
                     target=None,
@@ -208,6 +226,7 @@ class Resolver:
                     via="unresolved",
                     whole=whole,
                     reason=_NOT_RESOURCES[head],
+                    default=default,
                     **common,
                 )
             ]
@@ -258,6 +277,85 @@ class Resolver:
                 **common,
             )
         ]
+
+    def _each(
+        self,
+        stack: str,
+        parts: tuple[str | int, ...],
+        traversal: Traversal,
+        text: str,
+        whole: bool,
+        hops: int,
+        common: dict[str, Any],
+    ) -> list[Ref]:
+        """``each.value...`` of a for_each block: what every entry names, or unresolvable."""
+        from compliance.model.instances import Mirror, each_value, entries
+
+        if parts[1] == "key":
+            return []  # a literal key of the for_each
+        block = self.blocks.get(common["source"])
+        found = entries(block) if block is not None else None
+        if parts[1] != "value" or found is None or found == []:
+            return [
+                Ref(target=None, attribute=(), via="unresolved", whole=whole,
+                    reason="a for_each value", **common)
+            ]  # fmt: skip
+        if isinstance(found, Mirror):
+            head = tuple(found.address.split("."))
+            mirrored = Traversal(
+                (*head, *parts[2:]), traversal.functions, traversal.index, traversal.count_index
+            )
+            return self.resolve(
+                stack, common["source"], common["path"], mirrored, text, whole, hops
+            )
+        refs: list[Ref] = []
+        for _, value in found:
+            picked = each_value(value, parts[2:])
+            if isinstance(picked, str) and "${" in picked:
+                refs += self._through_local(stack, picked, traversal, text, whole, hops, common)
+        return refs
+
+    def _variable_default(self, stack: str, parts: tuple[str | int, ...]) -> Any:
+        """The literal default of ``var.<name>`` in its stack, or None."""
+        variables = self.stacks[stack].document.get("variable") if stack in self.stacks else None
+        spec = (
+            variables.get(str(parts[1]))
+            if isinstance(variables, dict) and len(parts) == 2
+            else None
+        )
+        default = spec.get("default") if isinstance(spec, dict) else None
+        if isinstance(default, str) and "${" in default:
+            return None
+        return (
+            default
+            if isinstance(default, str | int | float) and not isinstance(default, bool)
+            else None
+        )
+
+    def _state_owner(self, stack: str, name: str) -> str | None:
+        """The stack whose backend writes the state a hand-written remote state reads.
+
+        A ``DataTerraformRemoteStateS3`` (or local, gcs...) names a backend and
+        its configuration; the stack of the checked output whose own
+        ``terraform.backend`` has the same type and the same location (bucket
+        and key, path, prefix, workspace...) is the one it reads.
+        """
+        data = self.blocks.get(key_of(stack, f"data.{_REMOTE_STATE}.{name}"))
+        if data is None:
+            return None
+        kind, config = data.values.get("backend"), data.values.get("config")
+        if not isinstance(kind, str) or not isinstance(config, dict):
+            return None
+        location = {k: v for k, v in config.items() if k in _STATE_LOCATION}
+        if not location:
+            return None
+        owners = []
+        for other in self.stacks.values():
+            backend = (other.document.get("terraform") or {}).get("backend")
+            written = backend.get(kind) if isinstance(backend, dict) else None
+            if isinstance(written, dict) and all(written.get(k) == v for k, v in location.items()):
+                owners.append(other.name)
+        return owners[0] if len(owners) == 1 else None
 
     def _local(self, stack: str, name: str) -> Any:
         """A stack's ``locals`` value (CDKTF's TerraformLocal), or None when it has none."""
@@ -323,10 +421,18 @@ class Resolver:
         unresolved = Ref(
             target=None, attribute=(), via="unresolved", whole=whole, **{**common, "reason": None}
         )
-        if not name.startswith(CROSS_STACK_PREFIX) or len(parts) < 5 or parts[3] != "outputs":
-            reason = f"remote state {name} is not a CDKTF cross-stack reference of this output"
-            return [_with_reason(unresolved, reason)]
-        producer = name.removeprefix(CROSS_STACK_PREFIX)
+        if len(parts) < 5 or parts[3] != "outputs":
+            return [_with_reason(unresolved, f"remote state {name}: not an output read")]
+        if name.startswith(CROSS_STACK_PREFIX):
+            producer = name.removeprefix(CROSS_STACK_PREFIX)
+        else:
+            producer = self._state_owner(stack, name) or ""
+            if not producer:
+                reason = (
+                    f"remote state {name} reads a state no stack of the checked output writes "
+                    "(its backend configuration matches none)"
+                )
+                return [_with_reason(unresolved, reason)]
         if producer not in self.stacks:
             return [_with_reason(unresolved, f"stack {producer} is not part of the checked output")]
         # From here on the consumer reads the producer's state, resolvable or not.

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from compliance.model.expressions import parse_template
+from compliance.model.instances import Mirror, each_value, entries, instance_count
 from compliance.model.loader import Resource
 from compliance.model.references import Ref
 
@@ -25,31 +27,43 @@ PLACED_TYPES = frozenset({"aws_subnet", "aws_rds_cluster_instance"})
 _ZONE_ATTRIBUTES = {"names": "name", "zone_ids": "id"}
 
 
-def instance_count(block: Resource) -> int | None:
-    """How many instances a block creates: its literal count, 1 without one, None if computed."""
-    count = block.values.get("count")
-    if count is None:
-        return 1
-    if isinstance(count, bool):
-        return None
-    if isinstance(count, int):
-        return max(count, 0)
-    if isinstance(count, str) and count.isdigit():
-        return int(count)
-    return None
-
-
 def subnet_zones(
     subnet: Resource, refs: list[Ref], blocks: dict[str, Resource]
 ) -> list[dict[str, Any] | None]:
     """One zone per instance of ``subnet`` (a computed count gives one unknown instance)."""
-    count = instance_count(subnet)
+    found = entries(subnet)
+    if isinstance(found, list) and found:
+        return [_entry_zone(subnet, key, value) for key, value in found]
+    count = instance_count(subnet, blocks) if not isinstance(found, Mirror) else None
     if count is None:
         return [None]  # how many copies, and so which elements, only apply time knows
     zones: list[dict[str, Any] | None] = []
     for instance in range(count):
         zones.append(_zone(subnet, refs, blocks, instance))
     return zones
+
+
+def _entry_zone(block: Resource, key: Any, value: Any) -> dict[str, Any] | None:
+    """The zone of one for_each entry: a literal, or each.key / each.value(.x) naming one."""
+    for attribute, namespace in (("availability_zone", "name"), ("availability_zone_id", "id")):
+        text = block.values.get(attribute)
+        if not isinstance(text, str) or not text:
+            continue
+        if "${" not in text:
+            return {"ns": namespace, "zone": text}
+        whole = parse_template(text).whole
+        if whole is None or whole.call is not None or len(whole.traversals) != 1:
+            return None
+        parts = whole.traversals[0].parts
+        zone = None
+        if parts[:2] == ("each", "key"):
+            zone = key
+        elif parts[:2] == ("each", "value"):
+            zone = each_value(value, parts[2:])
+        if isinstance(zone, str) and zone and "${" not in zone:
+            return {"ns": namespace, "zone": zone}
+        return None
+    return None
 
 
 def _zone(

@@ -229,8 +229,7 @@ def _secondary_standalone(ws: Workspace) -> Target:
 @mutant(
     "replication lag alarm threshold 30 seconds",
     "DR-RPO-02",
-    "the Aurora lag alarm fires at 30000 ms: 30 + 60 = 90 s of writes at risk, "
-    "not the waived 61 s",
+    "the Aurora lag alarm fires at 30000 ms: 30 + 60 = 90 s of writes at risk, not the waived 61 s",
 )
 def _lag_threshold(ws: Workspace) -> Target:
     target, values = ws.first("secondary", "aws_cloudwatch_metric_alarm", "replication-lag")

@@ -33,6 +33,7 @@ LAUNCH_ARGS = [
 ]
 # A fixed viewport keeps screenshots comparable from run to run.
 VIEWPORT = {"width": 1280, "height": 900}
+SCREENSHOT_MS = 120_000
 
 
 class BrowserUnavailable(RuntimeError):
@@ -163,7 +164,11 @@ def check_page(html: Path, screenshot: Path | None = None, timeout_s: float = 30
             title = page.title()
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(screenshot), full_page=True)
+                # A full page of every requirement's evidence is tall: measured 15-25 s on
+                # two shared cores for about 45,000 px, so it gets its own, longer limit.
+                page.screenshot(
+                    path=str(screenshot), full_page=True, timeout=max(timeout_ms, SCREENSHOT_MS)
+                )
         finally:
             # Closing the browser ends every Chromium process it started, even on failure.
             browser.close()

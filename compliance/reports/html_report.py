@@ -216,7 +216,7 @@ class CompliancePage:
     @staticmethod
     def observed_open(req: Requirement) -> bool:
         """Shown unfolded while short; a long list stays folded (it is in the JSON too)."""
-        return 0 < len(req.observed) <= 8
+        return 0 < len(req.observed) <= 3
 
     @staticmethod
     def value_text(value: Any) -> str:

@@ -237,20 +237,21 @@ def _git(folder: Path, *args: str) -> str | None:
 def _reproducibility(commit: str | None, reason: str | None, dirty: bool | None) -> str:
     if commit is None:
         return (
-            f"Not reproducible from a commit: {reason}. The SHA-256 of every input below "
-            "identifies what was checked."
+            f"Not reproducible from a commit: {reason}. The SHA-256 of every input in the "
+            "evidence manifest identifies what was checked."
         )
     if dirty:
         return (
             f"Not reproducible from commit {commit[:12]} alone: the work tree had uncommitted "
-            "changes. The SHA-256 of every input below identifies what was checked."
+            "changes. The SHA-256 of every input in the evidence manifest identifies what was "
+            "checked."
         )
     if dirty is None:
         return (
             f"Commit {commit[:12]}; whether the work tree was clean is unknown. "
-            "Compare the SHA-256 of the inputs below."
+            "Compare the SHA-256 of the inputs in the evidence manifest."
         )
     return (
         f"Reproducible: check out commit {commit[:12]} (clean work tree), run the same harness "
-        "version, and compare the SHA-256 of the inputs below."
+        "version, and compare the SHA-256 of the inputs in the evidence manifest."
     )

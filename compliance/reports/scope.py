@@ -116,8 +116,14 @@ def _drill_limitation(drill: Drill) -> str:
         if drill.target in (None, "local")
         else f"the {drill.target} target"
     )
-    stand_ins = "; ".join(f"{lab} stands in for {real}" for lab, real in drill.stand_ins.items())
-    text = f"The failover drills run on {where}" + (f" ({stand_ins})" if stand_ins else "") + "."
+    text = f"The failover drills run on {where}"
+    if drill.engines:
+        engines = ", ".join(f"{name} {version}" for name, version in drill.engines.items())
+        text += f", with real engines ({engines})"
+    if drill.stand_ins:  # AWS component -> its lab stand-in
+        components = ", ".join(name.replace("_", " ") for name in drill.stand_ins)
+        text += f" standing in for the deployed system ({components}; each drill lists them)"
+    text += "."
     scale = drill.scale_factor
     if scale is not None and scale != 1:
         text += f" Their timings are scaled by {scale:g}: " + scaled_targets(drill) + "."

@@ -22,7 +22,9 @@
 #   alias or records: the region of the block the expression refers to (also
 #   across stacks), else an AWS region name written in a literal host name.
 #   Where it cannot be derived the pair is evaluated but not failed. A region
-#   that is computed cannot be shown distinct and is reported. Not applicable
+#   that is computed cannot be shown distinct and is reported; a region
+#   written as a variable with a literal default is that default (what
+#   Terraform plans without a variables file). Not applicable
 #   when the design has no global cluster, no replicated table and no
 #   failover pair.
 # custom:
@@ -159,20 +161,10 @@ _replicated_tables contains table if {
 	count(lib.block(table, "replica")) > 0
 }
 
-# The region of a replica block: a literal region_name, or the region of the
-# aws_region data source it refers to. Undefined when computed otherwise.
-_replica_region(_, replica, _) := replica.region_name if lib.is_literal(object.get(replica, "region_name", null))
-
-_replica_region(table, replica, i) := source.region if {
-	lib.is_expression(object.get(replica, "region_name", null))
-	some e in lib.refs(table)
-	e.whole
-	e.to != null
-	lib.same_place(e.path, ["replica", i, "region_name"])
-	source := lib.by_key[e.to]
-	source.type == "aws_region"
-	is_string(source.region)
-}
+# The region of a replica block: a literal region_name, the region of the
+# aws_region data source it refers to, or a variable's literal default.
+# Undefined when computed otherwise.
+_replica_region(table, _, i) := lib.region_at(table, ["replica", i, "region_name"])
 
 evaluated contains lib.subject(table) if some table in _replicated_tables
 
@@ -188,7 +180,7 @@ deny contains lib.finding(rego.metadata.chain(), table, msg) if {
 	some table in _replicated_tables
 	some i, replica in lib.block(table, "replica")
 	not _replica_region(table, replica, i)
-	msg := sprintf("replica region_name %v is neither a literal region nor an aws_region data source, so it cannot be shown to differ from %s", [object.get(replica, "region_name", null), _region_text(table.region)])
+	msg := sprintf("replica region_name %v is neither a literal region, an aws_region data source nor a variable with a default, so it cannot be shown to differ from %s", [object.get(replica, "region_name", null), _region_text(table.region)])
 }
 
 _replica_text(_, replica, _) := replica.region_name if lib.is_literal(replica.region_name)
@@ -215,7 +207,7 @@ evaluated contains lib.subject(r) if some r in lib.resources("aws_dynamodb_globa
 
 deny contains lib.finding(rego.metadata.chain(), r, msg) if {
 	some r in lib.resources("aws_dynamodb_global_table")
-	regions := {z | some replica in lib.block(r, "replica"); z := object.get(replica, "region_name", null); lib.is_literal(z)}
+	regions := {z | some i, _ in lib.block(r, "replica"); z := lib.region_at(r, ["replica", i, "region_name"])}
 	count(regions) < 2
 	msg := sprintf("global table replicas are in %s; expected at least two distinct regions", [_regions_text(regions)])
 }

@@ -54,6 +54,13 @@ _key_uses contains [r, "kms_key_id", ["kms_key_id"], r.region] if {
 	some r in lib.resources(type)
 }
 
+# A secret's replica is a copy in another region, with a key of its own.
+_key_uses contains [r, sprintf("replica[%s].kms_key_id", [region]), ["replica", i, "kms_key_id"], region] if {
+	some r in lib.resources("aws_secretsmanager_secret")
+	some i, _ in lib.block(r, "replica")
+	region := lib.region_at(r, ["replica", i, "region"])
+}
+
 _key_uses contains [r, "kms_master_key_id", ["kms_master_key_id"], r.region] if {
 	some r in lib.resources("aws_sns_topic")
 }
@@ -67,10 +74,15 @@ _key_uses contains [r, "kms_key_arn", ["kms_key_arn"], r.region] if {
 }
 
 # Each replica of a table is a table of its own, in its own region.
-_key_uses contains [r, sprintf("replica[%s].kms_key_arn", [replica.region_name]), ["replica", i, "kms_key_arn"], replica.region_name] if {
+_key_uses contains [r, sprintf("replica[%s].kms_key_arn", [region]), ["replica", i, "kms_key_arn"], region] if {
 	some r in lib.resources("aws_dynamodb_table")
 	some i, replica in lib.block(r, "replica")
+	region := _replica_region(r, i, replica)
 }
+
+_replica_region(r, i, _) := lib.region_at(r, ["replica", i, "region_name"])
+
+_replica_region(r, i, replica) := object.get(replica, "region_name", "an unknown region") if not lib.region_at(r, ["replica", i, "region_name"])
 
 _key_uses contains [r, "kms_key_arn (environment variables)", ["kms_key_arn"], r.region] if {
 	some r in lib.resources("aws_lambda_function")
@@ -111,6 +123,7 @@ _key(r, path) := k if {
 	keys := {lib.by_key[e.to] | some e in lib.refs(r); e.whole; e.to != null; lib.same_place(e.path, path)}
 	some k in keys
 	k.type in {"aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key"}
+	not startswith(k.address, "data.")
 }
 
 _key(r, path) := k if {
@@ -144,6 +157,20 @@ _problem(r, path, _) := sprintf("%s is not a KMS key of this design", [value]) i
 	value := _value(r, path)
 	lib.is_expression(value)
 	not _key(r, path)
+	not _looked_up(r, path)
+}
+
+_problem(r, path, _) := sprintf("%s is looked up by a data source, not a key created by the design (who controls and rotates it is not shown)", [k.address]) if {
+	k := _looked_up(r, path)
+}
+
+_looked_up(r, path) := k if {
+	some e in lib.refs(r)
+	e.to != null
+	lib.same_place(e.path, path)
+	k := lib.by_key[e.to]
+	k.type == "aws_kms_key"
+	startswith(k.address, "data.")
 }
 
 _regional_cmk(r, path, region) if _key(r, path).region == region

@@ -84,6 +84,34 @@ same_place(edge_path, path) if {
 	[x | some x in edge_path; is_number(x); x != 0] == [x | some x in path; is_number(x); x != 0]
 }
 
+# The value at a path of a block's values (names and positions; position 0
+# optional, as in same_place), e.g. ["replica", 1, "region_name"].
+value_at(r, path) := value if {
+	walk(r.values, [p, value])
+	same_place(p, path)
+}
+
+# The AWS region a value at `path` names: a literal, the region of the
+# aws_region data source it refers to (its provider's), or the literal default
+# of the variable it reads (the design as synthesized). Undefined otherwise.
+region_at(r, path) := value if {
+	value := value_at(r, path)
+	is_literal(value)
+	value != ""
+} else := region if {
+	some e in refs(r)
+	e.to != null
+	same_place(e.path, path)
+	target := by_key[e.to]
+	target.type == "aws_region"
+	region := target.region
+	is_string(region)
+} else := e.default if {
+	some e in refs(r)
+	same_place(e.path, path)
+	is_string(e.default)
+}
+
 # The edges held by one entry of a list block, e.g. replica[1].
 entry_edges(r, path) := [e | some e in refs(r); under(e.path, path)]
 

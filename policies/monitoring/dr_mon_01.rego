@@ -45,8 +45,10 @@ _health_checks := lib.resources("aws_route53_health_check")
 
 _status_alarms := rec.alarms("AWS/Route53", "HealthCheckStatus")
 
-_checked(alarm) := hc if {
-	hc := rec.dimension_target(alarm, "HealthCheckId")
+# The health checks an alarm watches: its HealthCheckId dimension's
+# reference, or one per entry of a for_each over several checks.
+_checked(alarm) := {hc |
+	some hc in lib.mentions(alarm, ["dimensions", "HealthCheckId"])
 	hc.type == "aws_route53_health_check"
 }
 
@@ -108,7 +110,7 @@ deny contains lib.finding(rego.metadata.chain(), alarm, msg) if {
 
 deny contains lib.finding(rego.metadata.chain(), alarm, msg) if {
 	some alarm in _status_alarms
-	not _checked(alarm)
+	count(_checked(alarm)) == 0
 	msg := sprintf("dimensions.HealthCheckId %v names no health check of this design: the metric never arrives", [rec.dimension(alarm, "HealthCheckId")])
 }
 
@@ -130,5 +132,5 @@ deny contains lib.finding(rego.metadata.chain(), hc, msg) if {
 
 _watched contains hc.key if {
 	some alarm in _status_alarms
-	hc := _checked(alarm)
+	some hc in _checked(alarm)
 }

@@ -64,7 +64,7 @@ _replicas(table) := {[object.get(replica, "region_name", null), object.get(repli
 	some r in rec.replica_resources(table)
 }
 
-_replica_regions(table) := {region | some [region, _] in _replicas(table)}
+_replica_regions(table) := rec.replica_regions(table)
 
 evaluated contains lib.subject(r) if some r in rec.global_clusters
 

@@ -210,7 +210,7 @@ deny contains lib.finding(rego.metadata.chain(), alarm, msg) if {
 deny contains lib.finding(rego.metadata.chain(), alarm, msg) if {
 	some alarm in _latency_alarms
 	t := _watched_table(alarm)
-	receiving := rec.dimension(alarm, "ReceivingRegion")
+	receiving := _receiving(alarm)
 	not receiving in (rec.replica_regions(t) - {alarm.region})
 	msg := sprintf("ReceivingRegion %v is not a replica region of %s seen from %v (replicas: %v): the metric never arrives", [receiving, lib.subject(t), alarm.region, rec.listed(rec.replica_regions(t))])
 }
@@ -227,14 +227,19 @@ _watched_replicas contains [t.key, receiving] if {
 	some alarm in _latency_alarms
 	t := _watched_table(alarm)
 	alarm.region == t.region
-	receiving := rec.dimension(alarm, "ReceivingRegion")
+	receiving := _receiving(alarm)
 }
+
+# The replica region an alarm names: a literal, an aws_region data source, a variable's default.
+_receiving(alarm) := lib.region_at(alarm, ["dimensions", "ReceivingRegion"])
+
+_receiving(alarm) := rec.dimension(alarm, "ReceivingRegion") if not lib.region_at(alarm, ["dimensions", "ReceivingRegion"])
 
 # Replica blocks: the table holding them is named.
 deny contains lib.finding(rego.metadata.chain(), t, msg) if {
 	some t in _tables
-	some replica in lib.block(t, "replica")
-	region := object.get(replica, "region_name", null)
+	some i, replica in lib.block(t, "replica")
+	region := rec.block_region(t, i, replica)
 	region != t.region
 	not [t.key, region] in _watched_replicas
 	msg := sprintf("no alarm in %v watches ReplicationLatency towards %v: the replica can fall behind the %v s RPO unnoticed", [t.region, region, _rpo])

@@ -106,16 +106,48 @@ _gap(g) := sprintf("the global cluster has no member cluster outside its primary
 	rec.listed(rec.secondary_regions(g)),
 ])
 
-# Each link that keeps a chain from working, named on the link.
+# Each link that keeps a chain from working: a permission of the function
+# that is almost the right one (another principal, source or region) is
+# named itself; with none, the link that cannot call.
 deny contains lib.finding(rego.metadata.chain(), c.link, msg) if {
 	some g in rec.global_clusters
 	some c in _reaching(g)
 	not c.complete
+	count(_near_misses(c)) == 0
 	msg := sprintf(
 		"%s cannot invoke %s: no aws_lambda_permission in %s for principal %s with source_arn %s; expected one",
 		[_what(c), lib.subject(c.function), c.function.region, c.principal, lib.subject(_source(c))],
 	)
 }
+
+deny contains lib.finding(rego.metadata.chain(), p, msg) if {
+	some g in rec.global_clusters
+	some c in _reaching(g)
+	not c.complete
+	some p in _near_misses(c)
+	msg := sprintf(
+		"lets principal %v%s invoke %s in %s, so %s cannot: expected principal %s with source_arn %s in %s",
+		[
+			object.get(p.values, "principal", "(unset)"), _source_of(p), lib.subject(c.function), p.region,
+			_what(c), c.principal, lib.subject(_source(c)), c.function.region,
+		],
+	)
+}
+
+# Permissions of the chain's function that serve no working chain: almost the right one.
+_near_misses(c) := {p | some p in rec.permissions_of(c.function); not _serves_other_chain(p, c.function)}
+
+# A permission that already serves a complete chain of the same function is not a near miss.
+_serves_other_chain(p, fn) if {
+	some c in rec.chains
+	c.function == fn
+	c.complete
+	object.get(p.values, "principal", "") == c.principal
+}
+
+_source_of(p) := sprintf(" from %s", [concat(", ", sort([lib.subject(s) | some s in lib.mentions(p, ["source_arn"])]))]) if {
+	count(lib.mentions(p, ["source_arn"])) > 0
+} else := ""
 
 _what(c) := "SNS" if c.kind == "alarm-sns"
 

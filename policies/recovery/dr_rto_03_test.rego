@@ -73,7 +73,19 @@ test_permission_removed_fails_on_subscription if {
 test_permission_in_the_wrong_region_fails if {
 	east := object.union(_permission, {"region": "us-east-1", "values": {"region": "us-east-1"}})
 	result := _deny(array.concat(_without(_base, "aws_lambda_permission.sns"), [east]), [_scoped])
-	_addresses(result) == {"aws_sns_topic_subscription.failover"}
+	# The permission that is almost right is named, with what it lacks.
+	_addresses(result) == {"aws_lambda_permission.sns"}
+	some f in result
+	contains(f.message, "invoke dr/aws_lambda_function.failover in us-east-1")
+	contains(f.message, "in us-west-2")
+}
+
+test_permission_for_another_principal_is_named if {
+	wrong := object.union(_permission, {"values": {"principal": "cloudwatch.amazonaws.com"}})
+	result := _deny(array.concat(_without(_base, "aws_lambda_permission.sns"), [wrong]), [_scoped])
+	_addresses(result) == {"aws_lambda_permission.sns"}
+	some f in result
+	contains(f.message, "lets principal cloudwatch.amazonaws.com")
 }
 
 test_grant_on_any_resource_fails_on_the_document if {

@@ -104,9 +104,33 @@ replica_resources(table) := {lib.by_key[e.from] |
 	lib.by_key[e.from].type == "aws_dynamodb_table_replica"
 }
 
-# The regions a table is replicated to: replica blocks and replica resources.
-replica_regions(table) := {object.get(r, "region_name", null) | some r in lib.block(table, "replica")} | {r.region |
+# The regions a table is replicated to: its replica blocks, replica resources,
+# and a legacy aws_dynamodb_global_table naming it (the tables of one name in
+# each of its replica regions are each other's replicas).
+replica_regions(table) := ({_block_region(table, i, r) | some i, r in lib.block(table, "replica")} | {r.region |
 	some r in replica_resources(table)
+}) | (_legacy_regions(table) - {table.region})
+
+# A legacy global table's name: literal, or a reference to one of its tables' name.
+_global_table_name(g) := g.values.name if lib.is_literal(g.values.name)
+
+_global_table_name(g) := t.values.name if {
+	t := lib.ref(g, ["name"])
+	t.type == "aws_dynamodb_table"
+}
+
+block_region(table, i, replica) := _block_region(table, i, replica)
+
+_block_region(table, i, _) := lib.region_at(table, ["replica", i, "region_name"])
+
+_block_region(table, i, r) := object.get(r, "region_name", null) if not lib.region_at(table, ["replica", i, "region_name"])
+
+_legacy_regions(table) := {region |
+	some g in lib.resources("aws_dynamodb_global_table")
+	_global_table_name(g) == table.values.name
+	regions := {z | some i, _ in lib.block(g, "replica"); z := lib.region_at(g, ["replica", i, "region_name"])}
+	table.region in regions
+	some region in regions
 }
 
 # --- alarms and what they notify -------------------------------------------
@@ -241,9 +265,17 @@ _route53_metrics_region := "us-east-1"
 primary_alarms := {a |
 	some a in alarms("AWS/Route53", "HealthCheckStatus")
 	a.region == _route53_metrics_region
-	hc := dimension_target(a, "HealthCheckId")
+	some hc in lib.mentions(a, ["dimensions", "HealthCheckId"])
 	hc.key in primary_health_check_keys
 }
+
+# The aws_lambda_permission resources of a function.
+permissions_of(fn) := [p |
+	some e in lib.referrers(fn)
+	e.names == ["function_name"]
+	p := lib.by_key[e.from]
+	p.type == "aws_lambda_permission"
+]
 
 # Lambda permissions of a function, by principal.
 permitted(fn, principal, source) if {

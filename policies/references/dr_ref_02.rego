@@ -13,8 +13,10 @@
 #   names a host that may not exist and is a finding. A reference keeps the
 #   regions consistent when any of them is rebuilt; a copied name or host
 #   silently points at whatever answered before. A failover record and its
-#   health check must also target the same region. A value the harness
-#   cannot follow (a variable, a local, a block the output does not declare)
+#   health check must also target the same region. A local value
+#   (TerraformLocal) and a hand-written remote state of another stack of the
+#   output are followed to what they name; a value the harness cannot follow
+#   (a variable, a module output, a block the output does not declare)
 #   cannot be verified to be such a reference and is reported as such.
 # custom:
 #   id: DR-REF-02

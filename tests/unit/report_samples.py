@@ -24,7 +24,8 @@ DRILL: dict[str, Any] = {
     "scale_factor": 0.2,
     "knobs": {"interval": 2.0, "threshold": 3, "ttl": 1.0, "promotion_allowance": 6.0},
     "engines": {"postgresql": "15.8", "pdns": "4.7.3"},
-    "stand_ins": {"PostgreSQL primary and hot standby": "Aurora Global Database"},
+    # AWS component -> what stands in for it in the lab, as compliance/drills/lab.py has it.
+    "stand_ins": {"aurora_global_database": "PostgreSQL primary and hot standby"},
     "timeline": [
         {"event": "failure injected", "at_seconds": 0.0},
         {"event": "failure detected", "at_seconds": 6.1},

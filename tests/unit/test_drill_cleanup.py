@@ -32,7 +32,9 @@ from compliance.drills.processes import (
     DrillInterrupted,
     Supervisor,
     descendants,
+    freeze_trees,
     group_members,
+    kill_snapshot,
 )
 from compliance.drills.reclaim import reclaim_abandoned
 from compliance.drills.scenarios import DrillOptions, run_local
@@ -699,3 +701,33 @@ def test_a_signal_held_by_a_release_in_another_thread_reaches_the_main_thread() 
         worker.join(timeout=30)
         _await(lambda: False, 10, "the held SIGTERM to reach the main thread")
     assert not worker.is_alive()
+
+
+def test_a_tree_that_keeps_forking_is_frozen_whole_before_the_kill() -> None:
+    """As a postmaster forking a backend per connection: none may slip out between look and kill."""
+    marker = "987.654321"  # a duration no other sleep on the machine uses
+    forker = subprocess.Popen(
+        ["sh", "-c", f"while true; do sleep {marker} & sleep 0.001; done"], start_new_session=True
+    )
+
+    def sleepers() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
+
+    try:
+        _await(lambda: len(sleepers()) >= 20, 30, "the tree to grow")
+        frozen = freeze_trees([forker.pid])
+        kill_snapshot(frozen)
+        assert forker.wait(timeout=10) == -signal.SIGKILL
+        assert sleepers() == []
+    finally:
+        forker.kill()
+        forker.wait(timeout=10)
+        for pid in sleepers():
+            os.kill(pid, signal.SIGKILL)

@@ -84,7 +84,10 @@ def test_construct_path_comes_from_cdktf_metadata(model) -> None:
     [
         (lambda p: p / "missing", "no such file or folder"),
         (lambda p: p, "empty"),
-        (lambda p: _text(p / "bad.tf.json", "{nope"), "malformed JSON: Expecting property name enclosed in double quotes at line 1"),
+        (
+            lambda p: _text(p / "bad.tf.json", "{nope"),
+            "malformed JSON: Expecting property name enclosed in double quotes at line 1",
+        ),
         (lambda p: _text(p / "list.tf.json", "[]"), "expected a JSON object"),
         (lambda p: _write(p / "empty.tf.json", {"resource": {}}), "zero resources"),
         (

@@ -83,8 +83,16 @@ def test_a_local_value_is_resolved_where_it_is_defined() -> None:
         {
             "resources": [
                 {"type": "aws_kms_key", "name": "k", "values": {}},
-                {"type": "aws_sns_topic", "name": "t", "values": {"kms_master_key_id": "${local.key}"}},
-                {"type": "aws_sns_topic", "name": "u", "values": {"kms_master_key_id": "${local.none}"}},
+                {
+                    "type": "aws_sns_topic",
+                    "name": "t",
+                    "values": {"kms_master_key_id": "${local.key}"},
+                },
+                {
+                    "type": "aws_sns_topic",
+                    "name": "u",
+                    "values": {"kms_master_key_id": "${local.none}"},
+                },
             ]
         }
     )

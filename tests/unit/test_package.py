@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from compliance.waivers import Waiver, load_waivers
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POLICIES = REPO_ROOT / "policies"
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "recovery_one_stack.tf.json"
@@ -168,8 +170,18 @@ def test_the_installed_pytest_plugin_is_found_by_its_entry_point(
     (tmp_path / "test_plugin.py").write_text(
         "def test_registered(request):\n"
         "    plugin = request.config.pluginmanager.get_plugin('compliance.pytest_plugin')\n"
-        "    assert plugin is not None and plugin.__file__.startswith(%r)\n" % str(installed)
+        f"    assert plugin is not None and plugin.__file__.startswith({str(installed)!r})\n"
     )
     result = _run(installed, "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_the_shipped_waivers_template_waives_nothing_and_names_every_field() -> None:
+    """What an app copies: valid as it is, and documenting every field a waiver takes."""
+    template = POLICIES / "waivers.template.yaml"
+    assert load_waivers(template, {"DR-IAM-01"}) == []
+    documented = {
+        line.split()[1] for line in template.read_text().splitlines() if line[:4] == "#   "
+    }
+    assert set(Waiver.model_fields) <= documented, set(Waiver.model_fields) - documented

@@ -415,7 +415,7 @@ def test_a_drill_requirement_is_decided_by_its_scenarios_and_drills(
     html = render_html(passed)
     assert '<svg class="timeline"' in html and "measured RTO 9.3 s" in html
     assert "RTO target 12.0 s" in html and "static budget 10.0 s" in html
-    assert "Aurora Global Database" in html and "RTO within target" in html
+    assert "PostgreSQL primary and hot standby" in html and "RTO within target" in html
 
     slow = {**DRILL, "rto_seconds": 75.0, "passed": False}
     failed = writer.build_document(
@@ -1232,6 +1232,7 @@ def test_the_replication_lag_drill_shows_its_own_criterion(
     article = html[html.index('id="DR-DEP-02"') :]
     article = _plain(article[: article.index("</article>")])
     assert "judged against the injected lag 1.5 s, not the RPO target" in article
+    assert "recorded, not judged by this drill" in article, "nor by the RTO target"
     living = render_living_doc(report)
     line = living[living.index('href="compliance.html#DR-DEP-02"') :]
     line = line[: line.index("</p>")]

@@ -228,7 +228,9 @@ def test_a_pinned_waiver_accepts_only_the_finding_it_names() -> None:
     accepted = "the promotion path takes 80 s, over the 60 s RTO target"
     slower = "the promotion path takes 155 s, over the 60 s RTO target"
     assert match_waiver([waiver], "DR-RTO-01", "primary", "aws_rds_global_cluster.g", accepted)
-    assert match_waiver([waiver], "DR-RTO-01", "primary", "aws_rds_global_cluster.g", slower) is None
+    assert (
+        match_waiver([waiver], "DR-RTO-01", "primary", "aws_rds_global_cluster.g", slower) is None
+    )
     [unmatched] = unmatched_waivers(
         [waiver],
         {("primary", "aws_rds_global_cluster.g")},

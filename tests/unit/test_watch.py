@@ -354,8 +354,11 @@ def test_which_app_commands_run_in_process(command: str, expected: PythonCommand
     assert python_command(config) == expected
 
 
-def test_the_warm_engine_decides_as_a_fresh_one_across_outputs() -> None:
+def test_the_warm_engine_decides_as_a_fresh_one_across_outputs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Facts travel with each evaluation: other outputs, same compiled policies, same verdicts."""
+    monkeypatch.setenv("DR_DECISION_CACHE", "0")  # each engine decides: none reads the other's
     outputs = [CORPUS / name / "cdktf.out" for name in ("aurora-single-region", "app-built-zips")]
     engine = WarmOpaEngine()
     try:
