@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
-    StrictBool,
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     ValidationError,
 )

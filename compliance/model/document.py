@@ -24,11 +24,11 @@ from __future__ import annotations
 from typing import Any
 
 from compliance.model.identifiers import design_names, host_regions, literals
+from compliance.model.instances import instance_count
 from compliance.model.loader import Model, Resource
 from compliance.model.policies import DOCUMENT_TYPE, PolicyReader
 from compliance.model.references import Ref, Resolver, key_of, path_text
 from compliance.model.secrets import secrets
-from compliance.model.instances import instance_count
 from compliance.model.zones import PLACED_TYPES, subnet_zones
 
 SCHEMA_VERSION = 2

@@ -390,7 +390,7 @@ class _Reader:
             name = _call_name(node) or "?"
             arguments = _arguments(node)
             found: list[Traversal] = []
-            for position, argument in enumerate(arguments):
+            for argument in arguments:
                 found += self.traversals(argument, (*functions, name))
             if name == "element" and len(arguments) == 2 and found:
                 index = _int_literal(arguments[1])

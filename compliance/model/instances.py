@@ -60,7 +60,7 @@ def entries(block: Resource) -> list[tuple[Any, Any]] | Mirror | None:
 def instance_count(
     block: Resource, blocks: dict[str, Resource] | None = None, _seen: frozenset[str] = frozenset()
 ) -> int | None:
-    """How many instances a block creates: count, for_each entries, 1 without either; None if computed."""
+    """How many instances a block creates: count or for_each entries, else 1; None if computed."""
     count = block.values.get("count")
     if count is not None:
         if isinstance(count, bool):

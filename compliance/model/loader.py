@@ -65,7 +65,6 @@ class Resource:
             "address": self.address,
             "region": self.region,
             "provider": self.provider,
-            "path": self.construct_path,
             "values": values,
         }
 

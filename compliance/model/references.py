@@ -97,10 +97,12 @@ class Ref:
             "names": [part for part in self.path if isinstance(part, str)],
             "to": self.target,
             "attribute": ".".join(str(part) for part in self.attribute),
-            "via": self.via,
-            "expression": self.expression,
         }
         optional = {
+            # A reference is direct unless it says otherwise.
+            "via": self.via if self.via != "direct" else None,
+            # The text is for messages about values that are not a plain reference.
+            "expression": None if self.whole and self.target is not None else self.expression,
             "whole": self.whole,
             "functions": list(self.functions),
             "index": self.index,

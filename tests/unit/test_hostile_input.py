@@ -134,7 +134,8 @@ def test_a_policy_outside_the_rules_namespace_is_bad_input(
     policies.mkdir()
     (policies / "ok.rego").write_text(
         "# METADATA\n# title: ok\n# custom:\n#   id: DR-OK-01\npackage dr.rules.ok\n\n"
-        "deny contains x if { x := input.nothing }\n\nevaluated contains x if { x := input.nothing }\n"
+        "deny contains x if { x := input.nothing }\n\n"
+        "evaluated contains x if { x := input.nothing }\n"
     )
     (policies / "typo.rego").write_text(
         "# METADATA\n# title: typo\n# custom:\n#   id: DR-RES-01\npackage dr.rule.dr_res_01\n\n"

@@ -1,4 +1,4 @@
-"""The model's input schema holds both ways: built inputs validate, policies read only declared paths."""
+"""The model's input schema holds both ways: inputs validate, policies read declared paths."""
 
 from __future__ import annotations
 

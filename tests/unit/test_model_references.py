@@ -71,7 +71,11 @@ def test_a_direct_reference_reads_no_remote_state() -> None:
         ]
     }
     [edge] = _edges(raw, "consumer|aws_sqs_queue.q")
-    assert (edge["via"], edge.get("remote"), edge.get("producer")) == ("direct", None, None)
+    assert (edge.get("via", "direct"), edge.get("remote"), edge.get("producer")) == (
+        "direct",
+        None,
+        None,
+    )
 
 
 def test_a_local_value_is_resolved_where_it_is_defined() -> None:
@@ -99,6 +103,10 @@ def test_a_local_value_is_resolved_where_it_is_defined() -> None:
     model.stacks[0].document["locals"] = {"key": "${aws_kms_key.k.arn}"}
     refs = build_input(model)["refs_from"]
     [edge] = refs["app|aws_sns_topic.t"]
-    assert (edge["to"], edge["via"], edge.get("whole")) == ("app|aws_kms_key.k", "direct", True)
+    assert (edge["to"], edge.get("via", "direct"), edge.get("whole")) == (
+        "app|aws_kms_key.k",
+        "direct",
+        True,
+    )
     [unknown] = refs["app|aws_sns_topic.u"]
     assert unknown["to"] is None and unknown["reason"] == "a local value"
