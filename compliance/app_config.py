@@ -11,6 +11,8 @@ the ``pyproject.toml`` beside it, the optional ``[tool.dr-compliance]`` table::
     policies = ["compliance/policies"]  # extra policy folders
     [tool.dr-compliance.settings]
     rto_seconds = 120                # validated by compliance.settings.Settings
+    [tool.dr-compliance.drills.environment]
+    DB_AUTH = "password"             # set on the functions the local drills run
 
 Every path is relative to the ``pyproject.toml`` and must resolve, symlinks
 followed, inside the app folder: the harness reads nothing an app merely
@@ -41,6 +43,14 @@ TABLE = "dr-compliance"
 DEFAULT_OUTPUT = "cdktf.out"  # cdktf's own default when cdktf.json names none
 
 
+class _DrillsTable(BaseModel):
+    """``[tool.dr-compliance.drills]``: what the local lab sets on the app's functions."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    environment: dict[str, str] = {}
+
+
 class _ToolTable(BaseModel):
     """``[tool.dr-compliance]``: every key optional, no other key allowed."""
 
@@ -50,6 +60,7 @@ class _ToolTable(BaseModel):
     waivers: NonBlank | None = None
     policies: list[NonBlank] = []
     settings: dict[str, Any] = {}
+    drills: _DrillsTable = _DrillsTable()
 
 
 _TABLE_FIXES = {
@@ -57,6 +68,7 @@ _TABLE_FIXES = {
     "waivers": 'the path of a waivers file, e.g. waivers = "waivers.yaml"',
     "policies": 'a list of policy folders, e.g. policies = ["policies"]',
     "settings": "a table of settings, e.g. [tool.dr-compliance.settings]",
+    "drills": 'a table of variables, e.g. [tool.dr-compliance.drills.environment] DB_AUTH = "x"',
 }
 
 
@@ -78,6 +90,9 @@ class AppConfig:
     waivers: Path | None = None
     policies: tuple[Path, ...] = ()
     settings_overrides: Mapping[str, Any] = field(default_factory=dict)
+    # Variables the local failover drills set on every function they run
+    # ([tool.dr-compliance.drills.environment]; compliance/drills/functions.py).
+    drill_environment: Mapping[str, str] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict)
     note: str = ""
 
@@ -230,6 +245,7 @@ def _with_pyproject(app_dir: Path, app: AppConfig, origins: dict[str, str]) -> A
             inside(item, ("policies", i), "folder") for i, item in enumerate(table.policies)
         ),
         settings_overrides=dict(table.settings),
+        drill_environment=dict(table.drills.environment),
         origins={**origins, **defaults, **found},
     )
 

@@ -9,12 +9,14 @@ error prints one line and where its details were written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from compliance import cache, watch
@@ -26,6 +28,7 @@ from compliance.evaluation import Evaluation, Status
 from compliance.features_run import run_features
 from compliance.mutation_run import render as render_mutants
 from compliance.mutation_run import run_catalogue
+from compliance.progress import Step
 from compliance.reports import writer
 from compliance.reports.json_report import check_document
 from compliance.reports.living_doc import write_living_doc
@@ -81,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-screenshot", action="store_true", help="skip the headless-Chromium screenshot"
     )
+    run.add_argument(
+        "--timings",
+        action="store_true",
+        help="print where the time went (synth, evaluation, features, drills, reports) on stderr",
+    )
     _policy_options(run)
 
     docs = commands.add_parser(
@@ -112,7 +120,11 @@ def _app_option(parser: argparse.ArgumentParser) -> None:
 def _synth(args: argparse.Namespace, outdir: Path | None = None) -> SynthResult:
     report_dir = getattr(args, "report_dir", None)
     exclude = [report_dir.resolve()] if report_dir is not None else []
-    return synthesize_app(args.app, outdir, exclude=exclude)
+    with Step("synth", doing="hashing the app's inputs") as step:
+        result = synthesize_app(args.app, outdir, exclude=exclude, progress=step.update)
+        if not result.from_cache:
+            step.done(f"done in {result.seconds:.1f} s")
+    return result
 
 
 def _policy_options(parser: argparse.ArgumentParser) -> None:
@@ -208,9 +220,12 @@ def _screenshot(report_dir: Path) -> None:
 
 def _main_job(args: argparse.Namespace) -> int:
     """Synthesize and evaluate; run the features; write every report from both."""
+    clock = _Clock()
     report_dir = args.report_dir.resolve()
-    source = args.input if args.input is not None else _synth(args).outdir
-    evaluation = run_check(source, _options(args))
+    with clock("synth"):
+        source = args.input if args.input is not None else _synth(args).outdir
+    with clock("evaluation"):
+        evaluation = run_check(source, _options(args))
     report_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     features_code: int | None = None
@@ -218,10 +233,14 @@ def _main_job(args: argparse.Namespace) -> int:
     if args.no_features:
         notes.append("the features were not run (--no-features)")
     else:
-        with temporary_environment({"DR_REPORT_DIR": str(report_dir)}):
+        measured: dict[str, float] = {}
+        with temporary_environment({"DR_REPORT_DIR": str(report_dir)}), clock("features"):
             features_code = run_features(
-                report_dir, cache_dir=cache.cache_folder("synth"), app=args.app
+                report_dir, cache_dir=cache.cache_folder("synth"), app=args.app, timings=measured
             )
+        # The drills run as the features' deploy scenarios: their span is theirs.
+        clock.split("features", "drills", measured.get("drills", 0.0))
+    clock.start("reports")
     written = writer.write_reports(
         evaluation,
         report_dir,
@@ -238,11 +257,53 @@ def _main_job(args: argparse.Namespace) -> int:
         code = EXIT_VIOLATION
     if not args.no_screenshot:
         _screenshot(report_dir)
+    clock.stop("reports")
     for path in written.paths.values():
         print(f"report: {path}", file=sys.stderr)
     if features_code not in (None, 0):
         print(f"features: pytest exited {features_code}", file=sys.stderr)
+    if args.timings:
+        print(clock.line(), file=sys.stderr)
     return code
+
+
+class _Clock:
+    """Wall-clock seconds per stage of the main job, measured, printed by ``--timings``."""
+
+    STAGES = ("synth", "evaluation", "features", "drills", "reports")
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.seconds: dict[str, float] = dict.fromkeys(self.STAGES, 0.0)
+        self._open: dict[str, float] = {}
+
+    def __call__(self, stage: str) -> contextlib.AbstractContextManager[None]:
+        @contextlib.contextmanager
+        def timed() -> Iterator[None]:
+            self.start(stage)
+            try:
+                yield
+            finally:
+                self.stop(stage)
+
+        return timed()
+
+    def start(self, stage: str) -> None:
+        self._open[stage] = time.perf_counter()
+
+    def stop(self, stage: str) -> None:
+        self.seconds[stage] += time.perf_counter() - self._open.pop(stage)
+
+    def split(self, whole: str, part: str, seconds: float) -> None:
+        """Move ``seconds`` measured inside ``whole`` to ``part``."""
+        seconds = min(seconds, self.seconds[whole])
+        self.seconds[whole] -= seconds
+        self.seconds[part] += seconds
+
+    def line(self) -> str:
+        total = time.perf_counter() - self.started
+        parts = ", ".join(f"{stage} {self.seconds[stage]:.2f} s" for stage in self.STAGES)
+        return f"timings: {parts}, total {total:.2f} s"
 
 
 def _features_root(args: argparse.Namespace) -> Path:

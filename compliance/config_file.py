@@ -8,7 +8,9 @@ the file, the line where it is known, what is wrong and how to fix it.
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -78,9 +80,15 @@ def load_yaml(path: Path, what: str) -> tuple[Any, dict[Loc, int]]:
     """The document (None when empty) and the 1-based line of every mapping key and list item.
 
     A key written twice in one mapping is an error: YAML would keep the last
-    one silently.
+    one silently. Parsed once per file content and process (every check reads
+    the settings, waivers and drill catalogue again); each caller gets a copy.
     """
-    loader = _Loader(read_text(path, what))
+    return copy.deepcopy(_load_yaml(path, what, read_text(path, what)))
+
+
+@functools.lru_cache(maxsize=64)
+def _load_yaml(path: Path, what: str, text: str) -> tuple[Any, dict[Loc, int]]:
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

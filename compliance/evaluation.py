@@ -122,6 +122,17 @@ def evaluate(
 ) -> Evaluation:
     """Run the rule tree once for the model, sort out verdicts and waivers."""
     decided = decide(policies, engine, data, build_input(model))
+    return verdicts(model, policies, decided, engine.version(), waivers or [])
+
+
+def verdicts(
+    model: Model,
+    policies: PolicySet,
+    decided: dict[str, Any],
+    engine_version: str,
+    waivers: list[Waiver],
+) -> Evaluation:
+    """Each requirement's result from its decision (``decide``), waivers applied."""
     paths = {
         (resource.stack, resource.address): resource.construct_path
         for resource in model.resources()
@@ -129,14 +140,12 @@ def evaluate(
     results = []
     for requirement in policies.requirements:
         node = _decision(decided, requirement)
-        findings = [
-            _finding(raw, requirement, paths, waivers or []) for raw in node.get("deny", [])
-        ]
+        findings = [_finding(raw, requirement, paths, waivers) for raw in node.get("deny", [])]
         findings.sort(key=lambda f: (f.stack, f.address, f.message))
         evaluated = sorted(str(subject) for subject in node.get("evaluated", []))
         details = {name: node[name] for name in PUBLISHED if name in node}
         results.append(RequirementResult(requirement, findings, evaluated, details))
-    return Evaluation(model, policies, engine.version(), results)
+    return Evaluation(model, policies, engine_version, results)
 
 
 def decide(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from compliance.evaluation import Status
@@ -34,6 +34,10 @@ def run_mutant(
     """
     copy = scratch / mutant.name.replace(" ", "-").replace("'", "")
     target = mutant.build(source, copy)
+    if (copy / "cdktf.json").is_file():
+        # A change to the app's source makes the copy an app of its own, judged as such
+        # (as the features' step does): its source, not the original's, is scanned.
+        options = replace(options, app=copy)
     result = run_check(copy, options).result(mutant.requirement)
     known = baseline or set()
     flagged = {

@@ -25,7 +25,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -220,6 +220,7 @@ def synthesize(
     sources: Sequence[str | Path] | None = None,
     exclude: Iterable[Path] = (),
     timeout: float | None = DEFAULT_TIMEOUT,
+    progress: Callable[[str], None] | None = None,
 ) -> SynthResult:
     """Synthesize the app at ``app_root`` into ``outdir`` (default: its ``cdktf.json`` output).
 
@@ -228,15 +229,20 @@ def synthesize(
     or files, relative to the app), less ``exclude`` (e.g. a report folder
     the caller writes inside the app). ``outdir`` is replaced only if it is
     absent, empty or an earlier synth (it holds a ``manifest.json``).
+    ``progress`` is told what the synth is doing (:class:`compliance.progress.Step`).
     """
     started = time.perf_counter()
+    say = progress or (lambda doing: None)
     config = read_app(app_root)
     target = Path(outdir).resolve() if outdir is not None else config.outdir
     store = cache.Store(cache_dir or cache.cache_folder("synth"))
     digest = content_hash(config.root, sources=sources, exclude=[target, store.folder, *exclude])
-    entry, from_cache = store.get_or_build(
-        digest, lambda scratch: _run_app(config, scratch, timeout), _is_complete
-    )
+
+    def build(scratch: Path) -> Path:
+        say(f"running the app ({' '.join(config.command)})")
+        return _run_app(config, scratch, timeout)
+
+    entry, from_cache = store.get_or_build(digest, build, _is_complete)
     if target != entry:
         _replace_folder(entry, target, store)
     return SynthResult(target, digest, from_cache, time.perf_counter() - started, config.root)
@@ -385,6 +391,7 @@ def synthesize_app(
     cache_dir: Path | None = None,
     *,
     exclude: Iterable[Path] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> SynthResult:
     """Synthesize the app in ``app_dir``; its hash covers what the app names as its source.
 
@@ -401,5 +408,10 @@ def synthesize_app(
     if app.app_dir is not None and not declared.startswith("default"):
         sources = [root.relative_to(app.app_dir) for root in app.source_roots()]
     return synthesize(
-        Path(app.app_dir or app_dir), outdir, cache_dir, sources=sources, exclude=exclude
+        Path(app.app_dir or app_dir),
+        outdir,
+        cache_dir,
+        sources=sources,
+        exclude=exclude,
+        progress=progress,
     )

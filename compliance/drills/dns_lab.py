@@ -1,20 +1,17 @@
 """PowerDNS authoritative server with a LUA failover record: the Route 53 stand-in.
 
 Stands in for: the Route 53 hosted zone with the PRIMARY/SECONDARY failover
-record pair and its HTTPS health checks on the regions' Function URLs.
-``ifurlup`` fetches each region's ``/health`` every
-``lua-health-checks-interval`` seconds (whole seconds; the synthesized
-``request_interval``, scaled) and answers with the first healthy region; the
-record's TTL is the synthesized ``ttl``, scaled. Two differences from Route
-53, and what the lab does about them:
-
-- PowerDNS has no failure threshold (one failed check flips the answer); the
-  threshold is applied where the project's failover handler decides (the
-  alarm stand-in in ``alarm.py``).
-- With every target down PowerDNS answers a random one; Route 53 answers the
-  primary. The record's Lua keeps Route 53's rule: ``selector='all'`` and
-  ``backupSelector='all'`` make "all down" recognisable (every address comes
-  back), and the record then answers the primary.
+record pair. ``ifurlup`` fetches a status URL on each region's address every
+``lua-health-checks-interval`` seconds (1, its minimum) and answers with the
+first healthy region; the record's TTL is the synthesized ``ttl``, scaled.
+What PowerDNS fetches is not the region's function but the status of the
+region's Route 53 health check stand-in (``health_check.StatusServer``):
+PowerDNS has no failure threshold (one failed check flips the answer), and
+the health checks apply the synthesized ``failure_threshold`` both ways. With
+every target down PowerDNS answers a random one; Route 53 answers the
+primary. The record's Lua keeps Route 53's rule: ``selector='all'`` and
+``backupSelector='all'`` make "all down" recognisable (every address comes
+back), and the record then answers the primary.
 """
 
 from __future__ import annotations

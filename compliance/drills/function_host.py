@@ -1,4 +1,4 @@
-"""HTTP to Lambda Function URL adapter: serves the project's real handler on loopback.
+"""HTTP to Lambda Function URL adapter: serves a deployed function's handler on loopback.
 
 Stands in for: AWS Lambda behind a Function URL (auth type NONE), one per
 region. Each HTTP request becomes a Function URL event, payload format 2.0,
@@ -6,8 +6,11 @@ and the handler's answer becomes the HTTP response by the Function URL
 rules (a dict with ``statusCode`` is used as is; anything else is a 200 with
 a JSON body). Run as its own process per region, so region loss can kill it:
 
-    python -m compliance.drills.function_host --fd N --handler lambda/health_check/handler.py
+    python -m compliance.drills.function_host --fd N --code DIR --handler handler.handler
 
+``--code`` is the function's asset as the synthesized output ships it,
+unpacked (``functions.extract``), and ``--handler`` its handler setting: the
+folder goes first on ``sys.path``, as ``LAMBDA_TASK_ROOT`` does in Lambda.
 The listening socket is inherited (``--fd``) from the harness, which bound
 it on the region's 127.0.0.x address: no race for the port. The handler
 reads its configuration from the environment, as in Lambda.
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import base64
-import importlib.util
+import importlib
 import json
 import signal
 import socket
@@ -29,7 +32,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -37,15 +39,15 @@ Handler = Callable[[Mapping[str, Any], Any], Any]
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 
 
-def load_handler_module(path: Path, module_name: str) -> ModuleType:
-    """Import a Lambda ``handler.py`` by path (``lambda`` is a keyword, not a package)."""
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+def import_handler(code: Path, handler: str) -> Handler:
+    """``module.function`` from the unpacked asset ``code`` (first on ``sys.path``)."""
+    module_name, _, name = handler.rpartition(".")
+    sys.path.insert(0, str(code))
+    module = importlib.import_module(module_name)
+    entry = getattr(module, name)
+    if not callable(entry):
+        raise TypeError(f"{handler} is not callable")
+    return entry
 
 
 class LambdaContext:
@@ -216,16 +218,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fd", type=int, required=True, help="inherited listening socket")
-    parser.add_argument("--handler", type=Path, required=True, help="path of handler.py")
+    parser.add_argument("--code", type=Path, required=True, help="the unpacked asset")
+    parser.add_argument("--handler", required=True, help="the handler setting, module.function")
     parser.add_argument("--function-name", default="health-check")
     parser.add_argument("--region", default="lab-1")
     parser.add_argument("--timeout", type=float, default=5.0, help="the function's timeout")
     args = parser.parse_args(argv)
-    module = load_handler_module(args.handler, "lambda_function_under_host")
+    handler = import_handler(args.code, args.handler)
     sock = socket.socket(fileno=args.fd)
     server = FunctionUrlServer(
         sock,
-        module.handler,
+        handler,
         function_name=args.function_name,
         region=args.region,
         timeout_seconds=args.timeout,
@@ -235,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)
-    print(f"serving {args.handler} on {server.server_address}", flush=True)
+    print(f"serving {args.handler} of {args.code} on {server.server_address}", flush=True)
     server.serve_forever(poll_interval=0.1)
     server.server_close()
     return 0

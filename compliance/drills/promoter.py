@@ -1,10 +1,20 @@
-"""The lab promoter: the failover handler's ``Promoter`` backed by PostgreSQL.
+"""The lab promoter: Aurora's global-cluster API as the failover function sees it, on PostgreSQL.
 
-Stands in for: ``RdsPromoter`` in ``lambda/failover/handler.py``, i.e.
-``describe_global_clusters`` (is the target the writer, is a failover under
-way) and ``failover_global_cluster(AllowDataLoss=True)``; and, for the
-planned drill, ``switchover_global_cluster``. Cluster ARNs map to the
-region's PostgreSQL node; promotion is ``pg_promote()`` on the standby.
+Stands in for ``describe_global_clusters`` (is the target the writer, is a
+failover under way) and ``failover_global_cluster(AllowDataLoss=True)``,
+which in AWS returns at once while Aurora promotes in the background. Here
+too ``promote`` returns at once; the promotion then waits the promotion
+allowance (scaled setting ``promotion_allowance_seconds``: AWS documents
+promoting a secondary region "in under a minute"), a stand-in for Aurora's
+own time that the lab cannot measure, and then runs ``pg_promote()`` on the
+standby, which it does measure. Meanwhile ``state`` reports the failover as
+under way, as ``FailoverState`` does. A second ``promote`` during it fails,
+as the API does.
+
+A failover function is drilled through its handler's ``promoter`` keyword:
+an object with ``state(target)`` (returning ``target_is_writer`` and
+``failover_in_progress``) and ``promote(target)``. For the planned drill,
+``switchover`` stands in for ``switchover_global_cluster``.
 """
 
 from __future__ import annotations
@@ -13,56 +23,138 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+from dataclasses import dataclass, field
 
-from compliance.drills.function_host import load_handler_module
+from compliance.drills.interrupts import route_to_main_thread
 from compliance.drills.postgres_lab import PostgresNode
-from compliance.environment import temporary_environment
-from compliance.synth import REPO_ROOT
 
-FAILOVER_HANDLER = REPO_ROOT / "lambda" / "failover" / "handler.py"
-HEALTH_HANDLER = REPO_ROOT / "lambda" / "health_check" / "handler.py"
-_ENV_LOCK = threading.Lock()
-
-
-def failover_module(path: Path = FAILOVER_HANDLER) -> ModuleType:
-    """The project's real failover handler, imported by path."""
-    return load_handler_module(path, "drill_failover_handler")
+_TRIGGER = threading.local()
 
 
 @contextmanager
-def lambda_environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """The function's environment variables for one invocation (the handler reads os.environ)."""
-    with _ENV_LOCK, temporary_environment(variables):
+def triggered_by(name: str) -> Iterator[None]:
+    """Calls made by this thread in the block are attributed to trigger ``name``."""
+    previous = getattr(_TRIGGER, "name", None)
+    _TRIGGER.name = name
+    try:
         yield
+    finally:
+        _TRIGGER.name = previous
 
 
+def current_trigger() -> str:
+    return getattr(_TRIGGER, "name", None) or "unknown"
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """What ``describe_global_clusters`` tells the failover function."""
+
+    target_is_writer: bool
+    failover_in_progress: bool
+
+
+class FailoverInProgress(RuntimeError):
+    """``InvalidGlobalClusterStateFault``: a failover or switchover is already under way."""
+
+
+@dataclass(frozen=True)
+class Call:
+    trigger: str
+    target: str
+    at: float
+
+
+@dataclass
+class Promotion:
+    """One promotion: requested, the stand-in wait, ``pg_promote()``; times are monotonic."""
+
+    call: Call
+    waited: float = 0.0
+    started: float | None = None  # pg_promote() called
+    done: float | None = None
+
+
+@dataclass
 class LabPromoter:
     """Promotes the PostgreSQL standby that stands for the target Aurora cluster."""
 
-    def __init__(self, module: ModuleType, members: Mapping[str, PostgresNode]) -> None:
-        self.module = module
-        self.members = dict(members)
-        self.promoting = False
-        self.promoted: list[tuple[str, float]] = []
+    members: Mapping[str, PostgresNode]
+    allowance: float
+    stop: threading.Event
+    states: list[Call] = field(default_factory=list)
+    promotions: list[Promotion] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    on_done: Callable[[Promotion], None] | None = None
 
-    def state(self, target: str) -> Any:
-        node = self.members[target]
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy = False
+        self.finished = threading.Event()
+
+    def state(self, target: str) -> ClusterState:
+        with self._lock:
+            self.states.append(Call(current_trigger(), target, time.monotonic()))
+            busy = self._busy
         try:
-            writer = node.is_writer()
+            writer = self.members[target].is_writer()
         except Exception:  # an unreachable member is not the writer
             writer = False
-        return self.module.ClusterState(writer, failover_in_progress=self.promoting)
+        return ClusterState(target_is_writer=writer, failover_in_progress=busy)
 
     def promote(self, target: str) -> None:
-        self.promoting = True
+        """Accept the request and return, as the API does; the promotion runs behind it."""
+        node = self.members[target]
+        with self._lock:
+            if self._busy:
+                raise FailoverInProgress("a failover or switchover is already under way")
+            self._busy = True
+            promotion = Promotion(Call(current_trigger(), target, time.monotonic()))
+            self.promotions.append(promotion)
+        threading.Thread(
+            target=self._promote, args=(node, promotion), name="promotion", daemon=True
+        ).start()
+
+    def _promote(self, node: PostgresNode, promotion: Promotion) -> None:
+        route_to_main_thread()
         try:
-            self.members[target].promote()
-            self.promoted.append((target, time.monotonic()))
+            if self.stop.wait(self.allowance):  # the drill ended first
+                return
+            promotion.waited = self.allowance
+            promotion.started = time.monotonic()
+            node.promote()
+            promotion.done = time.monotonic()
+            if self.on_done is not None:
+                self.on_done(promotion)
+            self.finished.set()
+        except BaseException as error:  # surfaced by the drill, never lost in the thread
+            self.errors.append(error)
         finally:
-            self.promoting = False
+            with self._lock:
+                self._busy = False
+
+    @contextmanager
+    def switching(self) -> Iterator[None]:
+        """A planned switchover under way: ``state`` says so to every trigger meanwhile."""
+        with self._lock:
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy = False
+
+    def first(self, trigger: str | None = None, after: float = float("-inf")) -> Call | None:
+        """The first ``state`` call (by ``trigger``) after ``after``: a trigger deciding to act."""
+        with self._lock:
+            return next(
+                (
+                    c
+                    for c in self.states
+                    if c.at >= after and (trigger is None or c.trigger == trigger)
+                ),
+                None,
+            )
 
 
 def switchover(

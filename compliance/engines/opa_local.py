@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -12,6 +15,8 @@ _DISTRIBUTION = "opa-golib-python-bindings"
 # The Go OPA release compiled into that distribution's shared library.
 _OPA_RELEASE = "1.20"
 _LOCATED = re.compile(r"(?P<where>[^\s:]+\.rego:\d+): (?P<what>[^\n]+)")
+# Go's garbage collector: collect at 4x the live heap, but harder near 1.5 GiB.
+_GO_DEFAULTS = {"GOGC": "400", "GOMEMLIMIT": "1536MiB"}
 
 
 class LocalOpaEngine:
@@ -28,7 +33,8 @@ class LocalOpaEngine:
                 "not installed: pip install --no-deps --ignore-requires-python "
                 f"{_DISTRIBUTION}==0.4.4 ({error})",
             ) from None
-        self._engine = OpaEngine()
+        with _go_runtime_settings():
+            self._engine = OpaEngine()
 
     def register(self, name: str, function: Any) -> None:
         """Expose a Python function to Rego as a builtin (the Rego tests' ``harness.normalise``)."""
@@ -80,6 +86,25 @@ class LocalOpaEngine:
 
     def close(self) -> None:
         self._engine.close()
+
+
+@contextmanager
+def _go_runtime_settings() -> Iterator[None]:
+    """Garbage-collector settings for the Go runtime, read once when the library loads.
+
+    Evaluating a large input allocates the OPA AST of the whole input and many
+    short-lived terms; with Go's default (GOGC=100) a fifth of the evaluation
+    is spent collecting. A larger heap target with a soft memory limit keeps
+    that down without letting a 100,000-resource input grow past the limit.
+    A user's own GOGC / GOMEMLIMIT win; nothing leaks into child processes.
+    """
+    added = {name: value for name, value in _GO_DEFAULTS.items() if name not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def rego_error(message: str, fallback: str) -> InputError:

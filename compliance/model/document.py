@@ -5,8 +5,10 @@ Shape (``compliance/model/input.schema.json`` is the contract with Rego):
 - ``stacks``: name, file, region, providers, default tags, dependencies;
 - ``resources`` / ``data_sources``: every block with ``key`` (``stack|address``),
   region, provider, construct path, instance ``count``, ``values``;
-- ``refs_from`` / ``refs_to``: the references as edges, indexed by the key of
-  the block that holds them and of the block they name;
+- ``refs_from``: the references as edges, indexed by the key of the block
+  that holds them (the policies index them by the block they name,
+  ``lib.referrers``: carrying that index too would double the edges handed
+  to OPA, whose conversion of the input costs more than grouping them);
 - ``documents``: each ``aws_iam_policy_document``'s statements (its included
   documents' too); ``policies``: every policy a block carries, read into
   statements whatever its form; ``attachments``: managed policies attached by
@@ -27,11 +29,11 @@ from compliance.model.identifiers import design_names, host_regions, literals
 from compliance.model.instances import instance_count
 from compliance.model.loader import Model, Resource
 from compliance.model.policies import DOCUMENT_TYPE, PolicyReader
-from compliance.model.references import Ref, Resolver, key_of, path_text
+from compliance.model.references import Ref, Resolver, key_of
 from compliance.model.secrets import secrets
 from compliance.model.zones import PLACED_TYPES, subnet_zones
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def build_input(model: Model) -> dict[str, Any]:
@@ -43,27 +45,12 @@ def build_input(model: Model) -> dict[str, Any]:
         found = resolver.refs_of(block)
         if found:
             refs[key_of(block.stack, block.address)] = found
-    refs_to: dict[str, list[dict[str, Any]]] = {}
     refs_from: dict[str, list[dict[str, Any]]] = {}
     unresolved: list[dict[str, Any]] = []
     for key, found in refs.items():
         entries = [ref.to_input() for ref in found]
         refs_from[key] = entries
-        for entry in entries:
-            if entry["to"] is not None:
-                # Policies ask who refers to a block and by which attribute:
-                # the reverse index carries only that (it is half the input).
-                refs_to.setdefault(entry["to"], []).append(
-                    {
-                        "from": entry["from"],
-                        "path": entry["path"],
-                        "attr": path_text(entry["path"]),
-                        "names": entry["names"],
-                        "root": entry["path"][0] if entry["path"] else "",
-                    }
-                )
-            else:
-                unresolved.append(entry)
+        unresolved += [entry for entry in entries if entry["to"] is None]
     policies = []
     literal_ids: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
@@ -107,7 +94,6 @@ def build_input(model: Model) -> dict[str, Any]:
         "resources": [_block(b, resolver.blocks) for b in blocks if not b.is_data],
         "data_sources": [_block(b, resolver.blocks) for b in blocks if b.is_data],
         "refs_from": refs_from,
-        "refs_to": refs_to,
         "unresolved": unresolved,
         "documents": documents,
         "policies": policies,
@@ -127,6 +113,8 @@ def _layout(model: Model) -> str:
 
 def _block(block: Resource, blocks: dict[str, Resource]) -> dict[str, Any]:
     entry = block.to_input()
-    entry["key"] = key_of(block.stack, block.address)
+    address = entry["address"]
+    entry["key"] = key_of(block.stack, address)
+    entry["subject"] = f"{block.stack}/{address}"
     entry["count"] = instance_count(block, blocks)
     return entry

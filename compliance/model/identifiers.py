@@ -146,12 +146,8 @@ def literals(
     found: dict[tuple[str, str], dict[str, Any]] = {}
     # A policy read into statements is judged statement by statement (below):
     # its text as a whole would report the same identifier a second time.
-    read_policies = [use.path for use in uses if use.form in _READ_FORMS]
-    for path, value in _leaves(block.values, (), 0):
-        if any(part in _FREE_TEXT for part in path if isinstance(part, str)):
-            continue
-        if any(path[: len(policy)] == policy for policy in read_policies):
-            continue
+    read_policies = {tuple(use.path) for use in uses if use.form in _READ_FORMS}
+    for path, value in _judged_leaves(block.values, read_policies):
         if isinstance(value, bool) or value is None:
             continue
         text = value if isinstance(value, str) else str(value)
@@ -287,6 +283,50 @@ def _last_key(path: tuple[str | int, ...]) -> str | None:
         if isinstance(part, str):
             return part
     return None
+
+
+def _judged_leaves(
+    values: dict[str, Any], skipped: set[tuple[str | int, ...]]
+) -> list[tuple[tuple[str | int, ...], Any]]:
+    """The leaves ``_leaves`` yields, less those under free text or a ``skipped`` path.
+
+    Whole subtrees are pruned where ``literals`` would drop every leaf of them
+    one by one: under a free-text key (at any depth) or a policy it reads.
+    """
+    found: list[tuple[tuple[str | int, ...], Any]] = []
+    if () not in skipped:
+        _collect_leaves(values, (), 0, skipped, found)
+    return found
+
+
+def _collect_leaves(
+    value: Any,
+    path: tuple[str | int, ...],
+    depth: int,
+    skipped: set[tuple[str | int, ...]],
+    found: list[tuple[tuple[str | int, ...], Any]],
+) -> None:
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if (depth == 0 and key in _TOP_SKIPPED) or key in _FREE_TEXT:
+                continue
+            where = (*path, key)
+            if skipped and where in skipped:
+                continue
+            _collect_leaves(inner, where, depth + 1, skipped, found)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            where = (*path, index)
+            if skipped and where in skipped:
+                continue
+            _collect_leaves(inner, where, depth + 1, skipped, found)
+    else:
+        found.append((path, value))
+
+
+_TOP_SKIPPED = ("//", "provider", "depends_on", "lifecycle")
 
 
 def _leaves(

@@ -89,36 +89,45 @@ class Ref:
         edges: an unset optional field (null, false, empty) is left out, and
         Rego reads a missing field as undefined, as it would read the default.
         """
+        path = self.path
         entry: dict[str, Any] = {
             "from": self.source,
-            "path": list(self.path),
+            "path": list(path),
             # The path without list positions: a single block synthesizes as an
             # object or as a one-element list, and both read the same here.
-            "names": [part for part in self.path if isinstance(part, str)],
+            "names": [part for part in path if isinstance(part, str)],
             "to": self.target,
-            "attribute": ".".join(str(part) for part in self.attribute),
+            "attribute": ".".join(map(str, self.attribute)),
         }
-        optional = {
-            # A reference is direct unless it says otherwise.
-            "via": self.via if self.via != "direct" else None,
-            # The text is for messages about values that are not a plain reference.
-            "expression": None if self.whole and self.target is not None else self.expression,
-            "whole": self.whole,
-            "functions": list(self.functions),
-            "index": self.index,
-            "instance": self.instance,
-            "splat": self.splat,
-            "count_index": self.count_index,
-            "item": self.item,
-            "reason": self.reason,
-            "remote": self.remote,
-            "producer": self.producer,
-            "default": self.default,
-        }
-        entry.update(
-            (k, v) for k, v in optional.items() if v is not None and v is not False and v != []
-        )
+        # A reference is direct unless it says otherwise.
+        if self.via != "direct" and self.via is not None:
+            entry["via"] = self.via
+        # The text is for messages about values that are not a plain reference.
+        if not (self.whole and self.target is not None) and self.expression is not None:
+            entry["expression"] = self.expression
+        if self.whole:
+            entry["whole"] = True
+        if self.functions:
+            entry["functions"] = list(self.functions)
+        for name in _OPTIONAL:
+            value = getattr(self, name)
+            if value is not None and value is not False:
+                entry[name] = value
         return entry
+
+
+# Fields of an edge that are left out when unset (None or False).
+_OPTIONAL = (
+    "index",
+    "instance",
+    "splat",
+    "count_index",
+    "item",
+    "reason",
+    "remote",
+    "producer",
+    "default",
+)
 
 
 def path_text(path: tuple[str | int, ...] | list[str | int]) -> str:
@@ -150,6 +159,49 @@ def strings(
             yield from strings(inner, (*path, index), depth + 1)
 
 
+def templates(value: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """The string leaves of a block's values that hold ``${``, with their paths.
+
+    What ``strings`` yields, filtered, in the same order; built by one
+    recursive function rather than nested generators, because every block of
+    every check passes through here (too deep a structure is bad input).
+    """
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    _templates(value, (), 0, found)
+    return found
+
+
+def _templates(
+    value: Any,
+    path: tuple[str | int, ...],
+    depth: int,
+    found: list[tuple[tuple[str | int, ...], str]],
+) -> None:
+    if depth > MAX_DEPTH:
+        raise _TooDeep(path)
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        if isinstance(value, str) and "${" in value:
+            found.append((path, value))
+        return
+    inner_depth = depth + 1
+    for key, inner in items:
+        if depth == 0 and key in _META:
+            continue
+        if isinstance(inner, str):  # most leaves: no call, same depth rule
+            if inner_depth > MAX_DEPTH:
+                raise _TooDeep((*path, key))
+            if "${" in inner:
+                found.append(((*path, key), inner))
+        elif isinstance(inner, dict | list):
+            _templates(inner, (*path, key), inner_depth, found)
+        elif inner_depth > MAX_DEPTH:
+            raise _TooDeep((*path, key))
+
+
 class _TooDeep(Exception):
     def __init__(self, path: tuple[str | int, ...]) -> None:
         self.path = path
@@ -169,15 +221,13 @@ class Resolver:
         source = key_of(block.stack, block.address)
         found: list[Ref] = []
         try:
-            leaves = list(strings(block.values))
+            leaves = templates(block.values)
         except _TooDeep as error:
             raise InputError(
                 self.stacks[block.stack].file,
                 f"{block.address}.{path_text(error.path)} is nested deeper than {MAX_DEPTH} levels",
             ) from None
         for path, text in leaves:
-            if "${" not in text:
-                continue
             found += self.refs_in(block.stack, source, path, parse_template(text))
         return found
 

@@ -279,6 +279,8 @@ class Waiver:
     expires: str
     compensating_control: str | None
     construct_path: str | None
+    # Text the waived finding's message must contain (a waiver pinned to one finding).
+    finding: str | None = None
 
 
 @dataclass

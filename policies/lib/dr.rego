@@ -52,8 +52,30 @@ first(xs, default_value) := default_value if count(xs) == 0
 # Every reference a block holds, resolved or not.
 refs(r) := object.get(input.refs_from, r.key, [])
 
-# Every reference that names a block.
-referrers(r) := object.get(input.refs_to, r.key, [])
+# Every reference that names a block (edges of input.refs_from, by target).
+referrers(r) := object.get(_referrers, r.key, [])
+
+# Grouped once per evaluation: the model hands OPA one index of the edges,
+# not two, because converting the input costs more than this grouping. The
+# inner comprehension closes over `to` in an equality, so OPA indexes it.
+_targeted := [e | some edges in input.refs_from; some e in edges; e.to != null]
+
+_referrers := {to: es |
+	some to in {e.to | some e in _targeted}
+	es := [e | some e in _targeted; e.to == to]
+}
+
+# An edge's path as text, as messages show it: replica[0].kms_key_id.
+path_text(path) := concat("", [_path_part(i, p) | some i, p in path])
+
+_path_part(0, p) := p if is_string(p)
+
+_path_part(i, p) := sprintf(".%s", [p]) if {
+	i > 0
+	is_string(p)
+}
+
+_path_part(_, p) := sprintf("[%d]", [p]) if is_number(p)
 
 # Is path (a list of names and positions) a prefix of an edge's path?
 under(edge_path, prefix) if array.slice(edge_path, 0, count(prefix)) == prefix
@@ -188,7 +210,12 @@ is_regional_cmk(r, names, region) if kms_key(r, names).region == region
 
 # --- findings ----------------------------------------------------------------
 
-subject(r) := sprintf("%s/%s", [r.stack, r.address])
+# "stack/address". The model writes it on every block: several requirements
+# list every block they evaluated, and a sprintf per block per requirement
+# costs more than carrying the text.
+subject(r) := r.subject
+
+subject(r) := sprintf("%s/%s", [r.stack, r.address]) if not r.subject
 
 # The one shape every finding has. `chain` is rego.metadata.chain() of the
 # calling rule, so the requirement ID is written once, in package METADATA.

@@ -57,14 +57,14 @@ _cross_region_by_design := {
 
 # Every use of a key, subnet or security group by a resource, by keys:
 # [user, attribute, target, region the value takes effect in].
-_uses contains [r.key, e.attr, t.key, topology.use_region(r, e.path)] if {
+_uses contains [r.key, lib.path_text(e.path), t.key, topology.use_region(r, e.path)] if {
 	some type in _regional_types
 	some t in array.concat(lib.resources(type), lib.data_sources(type))
 	some e in lib.referrers(t)
 	r := lib.by_key[e.from]
 	not startswith(r.address, "data.")
 	not startswith(r.type, "aws_iam_")
-	not e.root in object.get(_cross_region_by_design, r.type, set())
+	not e.path[0] in object.get(_cross_region_by_design, r.type, set())
 }
 
 evaluated contains lib.subject(lib.by_key[r]) if some [r, _, _, _] in _uses

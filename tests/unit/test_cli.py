@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -11,12 +12,31 @@ import pytest
 from compliance.cli import main
 from compliance.mutations import CATALOGUE
 
+SHIPPED_WAIVERS = Path(__file__).resolve().parents[2] / "policies" / "waivers.yaml"
 
-def test_check_passes_on_the_projects_own_output(synth_dir: Path, capsys) -> None:
-    assert main(["check", str(synth_dir)]) == 0
+
+@pytest.fixture
+def own_settings(tmp_path: Path) -> Path:
+    """The shipped settings with what this app's pyproject.toml states about itself."""
+    shipped = SHIPPED_WAIVERS.with_name("settings.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "settings.yaml"
+    path.write_text(
+        shipped.replace("dns_waits_for_promotion: false", "dns_waits_for_promotion: true")
+    )
+    return path
+
+
+def test_check_passes_on_the_projects_own_output(
+    synth_dir: Path, own_settings: Path, capsys
+) -> None:
+    # Two requirements fail on this app and are waived with their measured figures (README).
+    options = ["--settings", str(own_settings)]
+    assert main(["check", str(synth_dir), *options]) == 1
+    assert "2 failed" in capsys.readouterr().out
+    assert main(["check", str(synth_dir), *options, "--waivers", str(SHIPPED_WAIVERS)]) == 0
     out = capsys.readouterr().out
     assert "PASSED" in out and "DR-ENC-01" in out
-    assert "0 failed" in out
+    assert "0 failed, 2 waived" in out
 
 
 def test_check_json_names_requirement_stack_and_address(synth_dir: Path, tmp_path, capsys) -> None:
@@ -69,19 +89,25 @@ def test_rego_unsafe_variable_surfaces_at_evaluation(tmp_path: Path, synth_dir, 
     assert "rego_unsafe_var_error" in capsys.readouterr().err
 
 
-def test_waived_finding_stays_visible_and_passes(synth_dir: Path, tmp_path, capsys) -> None:
+def test_waived_finding_stays_visible_and_passes(
+    synth_dir: Path, own_settings: Path, tmp_path, capsys
+) -> None:
     copy = tmp_path / "out"
     target = CATALOGUE["topic on an AWS-managed key"].build(synth_dir, copy)
     waivers = tmp_path / "waivers.yaml"
-    waivers.write_text(
-        "waivers:\n"
-        f"  - {{requirement: DR-ENC-01, stack: {target.stack}, address: {target.address},\n"
-        "     reason: test, owner: qa, expires: 2099-01-01}\n"
+    expires = dt.date.today() + dt.timedelta(days=30)
+    waivers.write_text(  # this app's own waivers, and one for the mutant's finding
+        SHIPPED_WAIVERS.read_text(encoding="utf-8")
+        + f"  - {{requirement: DR-ENC-01, stack: {target.stack}, address: {target.address},\n"
+        "     reason: test, owner: qa, approved_by: security, ticket: QA-1, risk: low,\n"
+        f"     expires: {expires.isoformat()}}}\n"
     )
-    assert main(["check", str(copy), "--waivers", str(waivers), "--format", "json"]) == 0
+    options = ["--settings", str(own_settings), "--waivers", str(waivers), "--format", "json"]
+    assert main(["check", str(copy), *options]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert [f["waived"] for f in document["findings"]] == [True]
-    assert document["summary"]["waived"] == 1
+    encryption = [f for f in document["findings"] if f["requirement"] == "DR-ENC-01"]
+    assert [(f["address"], f["waived"]) for f in encryption] == [(target.address, True)]
+    assert all(f["waived"] for f in document["findings"])
 
 
 @pytest.mark.parametrize("argv", [["check"], ["nonsense"]])

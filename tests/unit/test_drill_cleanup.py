@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from compliance.drills import interrupts
+from compliance.drills.drilled import drilled_design
 from compliance.drills.engines import EngineMissing, Engines, locate
-from compliance.drills.knobs import read_design
 from compliance.drills.ownership import OWNER_FILE, RUN_VARIABLE, OwnerRecord, Started, write_owner
 from compliance.drills.processes import (
     ChildFailed,
@@ -38,8 +38,6 @@ from compliance.drills.processes import (
 )
 from compliance.drills.reclaim import reclaim_abandoned
 from compliance.drills.scenarios import DrillOptions, run_local
-from compliance.model import Model
-from compliance.settings import load_settings
 from compliance.synth import REPO_ROOT
 
 LAB_LINE = re.compile(r"lab folder (\S+); ports: database (\d+), health (\d+), DNS (\d+)")
@@ -160,7 +158,7 @@ def test_failed_and_hung_commands_are_reported_with_their_log() -> None:
 
 
 def test_a_drill_failing_halfway_leaves_nothing_behind(
-    model: Model, engines_or_skip: Engines
+    synth_dir: Path, engines_or_skip: Engines
 ) -> None:
     """Engines started, then an exception: no child survives, folder and ports are free."""
     before = set(descendants(os.getpid()))
@@ -174,7 +172,7 @@ def test_a_drill_failing_halfway_leaves_nothing_behind(
             assert set(descendants(os.getpid())) - before  # the lab really is running
             raise RuntimeError("injected failure after the engines started")
 
-    design = read_design(model, load_settings().as_data())
+    design = drilled_design(synth_dir, REPO_ROOT)
     options = DrillOptions(scale_factor=0.2, progress=progress, engines=engines_or_skip)
     with pytest.raises(RuntimeError, match="injected failure"):
         run_local("DR-DEP-01", design, options)
@@ -337,6 +335,21 @@ class DrillCommand:
                     pytest.fail(f"no line with {text!r}:\n{''.join(self.lines)}")
                 self.changed.wait(remaining)
 
+    def wait_for_all(self, text: str, count: int, timeout: float = 180.0) -> list[str]:
+        """The first ``count`` output lines containing ``text``."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                found = [line for line in self.lines if text in line]
+                if len(found) >= count:
+                    return found[:count]
+                remaining = deadline - time.monotonic()
+                if self.ended or remaining <= 0:
+                    pytest.fail(
+                        f"{len(found)} of {count} lines with {text!r}:\n{''.join(self.lines)}"
+                    )
+                self.changed.wait(remaining)
+
     def finish(self, timeout: float = 90.0) -> int:
         code = self.popen.wait(timeout=timeout)
         self.reader.join(timeout=10)
@@ -420,6 +433,33 @@ def test_ctrl_c_on_the_drill_command_cleans_up(
     assert not (tmp_path / "drills.json").exists()  # nothing half-measured is reported
 
 
+def test_ctrl_c_during_drills_side_by_side_releases_every_lab(
+    synth_dir: Path, engines_or_skip: Engines, tmp_path: Path, traces: list[LabTrace]
+) -> None:
+    """All four drills at once (the default), Ctrl-C while they measure: nothing survives."""
+    argv = [sys.executable, "-m", "compliance", "drill", "--cdktf-out", str(synth_dir)]
+    command = DrillCommand([*argv, "--report-dir", str(tmp_path)])
+    try:
+        for line in command.wait_for_all("lab folder", 4):
+            match = LAB_LINE.search(line)
+            assert match is not None
+            traces.append(LabTrace(match[1], [int(match[2]), int(match[3]), int(match[4])]))
+        command.wait_for_all("client writing", 4)
+        for trace in traces:
+            trace.sample()
+            assert trace.alive() and trace.ports_in_use(), command.output
+        command.popen.send_signal(signal.SIGINT)
+        returncode = command.finish(timeout=180)
+    finally:
+        command.kill()
+    output = command.output
+    for trace in traces:
+        assert trace.remaining() == NOTHING_LEFT, output
+    assert returncode == 130, output
+    assert "interrupted: every process and temporary folder was released" in output
+    assert "Traceback" not in output
+
+
 # Cleanup made slow on purpose: a child that ignores its stop signal keeps the release in its
 # grace period, and the test's SIGINT lands there (seen: "cleanup started" printed first).
 SLOW_CLEANUP = """
@@ -480,7 +520,6 @@ def test_a_signal_landing_during_cleanup_still_releases_everything(
 
 def test_a_killed_drill_is_reclaimed_by_the_next_one(
     synth_dir: Path,
-    model: Model,
     engines_or_skip: Engines,
     tmp_path: Path,
     traces: list[LabTrace],
@@ -509,7 +548,7 @@ def test_a_killed_drill_is_reclaimed_by_the_next_one(
         if "building the lab" in message:
             raise Stop  # the reclaim is done by now; no need to drill again
 
-    design = read_design(model, load_settings().as_data())
+    design = drilled_design(synth_dir, REPO_ROOT)
     options = DrillOptions(progress=progress, engines=engines_or_skip)
     with pytest.raises(Stop):
         run_local("DR-DEP-01", design, options)

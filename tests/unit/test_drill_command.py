@@ -59,7 +59,10 @@ def test_drill_command_prints_phases_and_writes_drills_json(
     assert "] DR-DEP-03 pretending to drill" in out
     sample = sample_drill()
     assert "PASSED  DR-DEP-01" in out
-    assert f"RTO {sample['rto_seconds']:.2f} s (target 12 s, budget 11 s)" in out
+    budget = f"DR-RTO-01 budget {sample['static_budget_seconds']:g} s"
+    assert f"RTO {sample['rto_seconds']:.2f} s (target 12 s, {budget})" in out
+    assert "DR-RTO-01 budget 110 s" in out  # the design's own, before scaling
+    assert "2 drills side by side" in out
     drills = json.loads((tmp_path / "drills.json").read_text())
     assert [d["id"] for d in drills] == ["DR-DEP-01", "DR-DEP-03"]
     assert all(d["scale_factor"] == 1.0 for d in drills)
@@ -102,10 +105,12 @@ def test_drill_command_exit_codes(
 
 def test_progress_keeps_talking_during_long_silences() -> None:
     stream = io.StringIO()
-    progress = command.Progress(stream, heartbeat=0.05)
+    progress = command.Progress(stream, heartbeat=0.05, live=False)
     with progress:
         progress("waiting for the alarm")
-        time.sleep(1.3)
+        deadline = time.monotonic() + 10
+        while "still running" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
     text = stream.getvalue()
     assert "] waiting for the alarm" in text
     assert "... still running" in text and "since: waiting for the alarm" in text

@@ -1,4 +1,4 @@
-"""The failover drills' parts, one by one: DNS stub, adapter, alarm, knobs, results."""
+"""The failover drills' parts, one by one: DNS stub, adapter, knobs, results."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import socket
 import struct
 import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from compliance.drills import client, engines, function_host, knobs, results, timeline
-from compliance.drills.alarm import HealthAlarm, alarm_event, probe
+from compliance.drills.alarm import Change, alarm_event
 from compliance.drills.client import (
     CachingResolver,
     DnsAnswer,
@@ -27,6 +26,7 @@ from compliance.drills.client import (
     parse_response,
 )
 from compliance.drills.dns_lab import failover_record_lua, zone_text
+from compliance.drills.health_check import probe
 from compliance.drills.processes import reserve_port
 from compliance.errors import InputError
 from compliance.model import Model, load_model
@@ -278,96 +278,21 @@ def test_adapter_serves_the_real_health_handler(health_check_module: ModuleType)
         server.server_close()
 
 
-# --- the alarm stand-in -------------------------------------------------------------------
+# --- the alarm's event ------------------------------------------------------------------
 
 
-class _Health(BaseHTTPRequestHandler):
-    healthy = True
-
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        self.send_response(200 if type(self).healthy else 503)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-def test_alarm_fires_after_threshold_failures_and_drives_the_real_handler(
-    failover_module: ModuleType, monkeypatch: pytest.MonkeyPatch
+def test_alarm_event_is_what_the_failover_handler_expects(
+    failover_module: ModuleType, model: Model
 ) -> None:
-    for name, value in {
-        "GLOBAL_CLUSTER_ID": "g",
-        "TARGET_CLUSTER_ARN": "arn:t",
-        "PRIMARY_ALARM_NAME": "primary-health",
-    }.items():
-        monkeypatch.setenv(name, value)
-    promoted: list[str] = []
-
-    class Promoter:
-        def state(self, target: str) -> Any:
-            return failover_module.ClusterState(bool(promoted), failover_in_progress=False)
-
-        def promote(self, target: str) -> None:
-            promoted.append(target)
-
-    handler = type("H", (_Health,), {"healthy": True})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/health"
-    alarm = HealthAlarm(
-        url,
-        interval=0.05,
-        threshold=3,
-        alarm_name="primary-health",
-        region="lab-1",
-        on_alarm=lambda event: failover_module.handler(event, None, promoter=Promoter()),
-    )
-    alarm.start()
-    try:
-        alarm.wait_for_probe(healthy=True, timeout=5)
-        handler.healthy = False
-        first_failure = alarm.wait_for_probe(healthy=False, timeout=5)
-        deadline = first_failure.at + 5
-        while alarm.state != "ALARM" and alarm.probes[-1].at < deadline:
-            alarm.wait_for_probe(healthy=False, timeout=5)
-        assert alarm.state == "ALARM"
-        failures = [p for p in alarm.probes if p.at <= alarm.alarmed_at and not p.healthy]
-        assert len(failures) >= 3
-        handler.healthy = True
-        alarm.wait_for_probe(healthy=True, timeout=5)
-    finally:
-        alarm.stop()
-        server.shutdown()
-    assert promoted == ["arn:t"]
-    assert [r["action"] for r in alarm.results] == ["promoted", "ignored"]  # ALARM, then OK
-    assert alarm.errors == []
-    with pytest.raises(TimeoutError):
-        alarm.wait_for_probe(healthy=False, timeout=0.01)
-
-
-def test_alarm_event_is_what_the_failover_handler_expects(failover_module: ModuleType) -> None:
-    event = alarm_event("dr-prod-us-east-1-health", "ALARM", "OK", "2 failed", "us-east-1")
+    design = knobs.read_design(model, load_settings())
+    assert design.health_alarm is not None
+    change = Change(1.0, "OK", "ALARM", (0.0,))
+    event = alarm_event(design.health_alarm, change, "us-east-1", "datapoints breached")
     message = failover_module.parse_message(event)
-    settings = failover_module.Settings("g", "arn", "dr-prod-us-east-1-health")
+    settings = failover_module.Settings("g", "arn", design.health_alarm.name)
     assert failover_module.decide(message, settings).act
+    assert message["Trigger"]["Period"] == design.health_alarm.period
     assert event["Records"][0]["EventSource"] == "aws:sns"
-
-
-def test_alarm_handler_errors_are_kept() -> None:
-    def explode(event: dict) -> None:
-        raise RuntimeError("promotion failed")
-
-    alarm = HealthAlarm(
-        "http://127.0.0.1:9/health",
-        interval=1,
-        threshold=1,
-        alarm_name="a",
-        region="r",
-        on_alarm=explode,
-    )
-    alarm._transition("ALARM", "test")
-    assert isinstance(alarm.errors[0], RuntimeError) and alarm.alarmed_at is not None
     assert probe("not a url", 1) == (False, "ValueError")
 
 
@@ -398,15 +323,35 @@ def test_knobs_come_from_the_synthesized_route53_resources(model: Model) -> None
     assert design.lag_alarm_threshold_ms > 0 and design.primary_alarm_name.endswith("-health")
     scaled = design.scaled(0.2)
     assert scaled.knobs.threshold == design.knobs.threshold
-    assert scaled.knobs.interval == max(1, round(design.knobs.interval * 0.2))
+    assert scaled.knobs.interval == pytest.approx(design.knobs.interval * 0.2)  # not rounded
+    assert scaled.knobs.ttl == max(1, round(design.knobs.ttl * 0.2))  # whole seconds on the wire
     assert scaled.rto_target == pytest.approx(design.rto_target * 0.2)
     assert scaled.lag_alarm_threshold_ms == pytest.approx(design.lag_alarm_threshold_ms * 0.2)
+    assert scaled.health_alarm is not None and design.health_alarm is not None
+    assert scaled.health_alarm.period == pytest.approx(design.health_alarm.period * 0.2)
+    assert scaled.health_alarm.threshold == design.health_alarm.threshold  # a status, not time
     assert design.scaled(1.0) == design
 
 
-def test_budget_is_detection_plus_ttl_plus_allowance() -> None:
-    assert knobs.Knobs(10, 2, 5, 30).budget() == 55
-    assert knobs.Knobs(0.1, 2, 0.1, 0.5).scaled(0.5) == knobs.Knobs(1.0, 2, 1.0, 0.25)
+def test_the_watchdog_schedule_and_its_function_come_from_the_stacks(model: Model) -> None:
+    design = knobs.read_design(model, load_settings())
+    rule = next(r for r in model.resources() if r.type == "aws_cloudwatch_event_rule")
+    assert (
+        design.schedule is not None
+        and design.schedule.expression == rule.values["schedule_expression"]
+    )
+    assert design.schedule.rate == 60
+    function = design.failover_function
+    assert function is not None and function.asset is not None and function.problem is None
+    variables = dict(function.variables)
+    assert design.knobs.watchdog_interval == float(variables["PROBE_INTERVAL_SECONDS"][0])
+    assert design.knobs.watchdog_threshold == int(variables["FAILURE_THRESHOLD"][0])
+    url = variables["PRIMARY_HEALTH_URL"]  # a cross-stack reference, then literal text
+    assert isinstance(url[0], knobs.LabValue) and url[0].kind == "function_url"
+    assert url[0].region == design.primary_region and url[1] == "health"
+    assert design.alarm_invokes_failover  # the backstop: alarm -> SNS -> the same function
+    for region, health in design.health_functions.items():
+        assert health.region == region and health.handler and health.asset is not None
 
 
 def test_missing_failover_resources_are_named(tmp_path: Path, synth_dir: Path) -> None:
@@ -416,18 +361,15 @@ def test_missing_failover_resources_are_named(tmp_path: Path, synth_dir: Path) -
     (tmp_path / "global.tf.json").write_text(json.dumps(without))
     with pytest.raises(InputError, match="PRIMARY failover record"):
         knobs.read_design(load_model(tmp_path / "global.tf.json"), load_settings())
-    alarms_gone = copy.deepcopy(document)
-    alarms_gone["resource"].pop("aws_cloudwatch_metric_alarm")
-    (tmp_path / "global.tf.json").write_text(json.dumps(alarms_gone))
-    with pytest.raises(InputError, match="HealthCheckStatus alarm"):
-        knobs.read_design(load_model(tmp_path / "global.tf.json"), load_settings())
-    for record in without.get("resource", {}).values():
-        record.clear()
     no_check = copy.deepcopy(document)
     for record in no_check["resource"]["aws_route53_record"].values():
         record.pop("health_check_id", None)
     (tmp_path / "global.tf.json").write_text(json.dumps(no_check))
     with pytest.raises(InputError, match="names no health check"):
+        knobs.read_design(load_model(tmp_path / "global.tf.json"), load_settings())
+    # the global stack alone: its health checks probe Function URLs of stacks it lacks
+    (tmp_path / "global.tf.json").write_text(json.dumps(document))
+    with pytest.raises(InputError, match="probes no Lambda Function URL"):
         knobs.read_design(load_model(tmp_path / "global.tf.json"), load_settings())
 
 
@@ -500,3 +442,18 @@ def test_ports_are_free_on_every_region_address() -> None:
     for address in addresses:
         with socket.socket() as sock:
             sock.bind((address, port))
+
+
+def test_the_first_answer_may_be_kept_for_part_of_its_ttl() -> None:
+    now = [0.0]
+    answers = iter([DnsAnswer(0, ["10.0.0.1"], 4), DnsAnswer(0, ["10.0.0.2"], 4)])
+    resolver = CachingResolver(
+        "127.0.0.1", 53, clock=lambda: now[0], lookup=lambda *a, **k: next(answers), first_hold=0.25
+    )
+    assert resolver.resolve("api") == "10.0.0.1"
+    now[0] = 0.99
+    assert resolver.resolve("api") == "10.0.0.1"
+    now[0] = 1.0  # a quarter of the TTL: the client's refreshes start out of step
+    assert resolver.resolve("api") == "10.0.0.2"
+    now[0] = 4.99  # later answers are kept for the whole TTL
+    assert resolver.resolve("api") == "10.0.0.2" and resolver.queries == 2
