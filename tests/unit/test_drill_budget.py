@@ -87,6 +87,27 @@ def test_the_rto_is_judged_against_the_slowest_path(budget: Budget) -> None:
     assert not budget_check(Outcome(rto=1.0, rpo=0.0), _design_with(None)).passed
 
 
+def test_only_the_lab_s_own_delays_on_the_path_are_left_out_and_each_is_named(
+    budget: Budget,
+) -> None:
+    scaled = budget.scaled(0.2, ttl=1.0)
+    limit = scaled.rto_seconds
+    assert limit is not None and scaled.rto_path is not None
+    design = _design_with(scaled)
+    # A slow pg_promote() (a loaded machine) after the stand-in wait is the lab's, not AWS's.
+    slow_engine = Outcome(rto=limit + 4.0, rpo=0.0, lab_delays={"promotion": 5.0})
+    check = budget_check(slow_engine, design)
+    assert check.passed and "5.00 s pg_promote()" in check.detail, check.detail
+    # The lab's delays do not excuse a chain that is slower than the budget.
+    slow_chain = Outcome(rto=limit + 7.0, rpo=0.0, lab_delays={"promotion": 5.0, "DNS TTL": 0.4})
+    assert not budget_check(slow_chain, design).passed
+    # A delay at a stage the slowest path does not have is not subtracted.
+    off_path = Outcome(rto=limit + 1.0, rpo=0.0, lab_delays={"not a stage": 5.0})
+    assert not budget_check(off_path, design).passed
+    waived = _design_with(scaled, "waiver DR-142 (expires 2027-02-26)")
+    assert rto_check(slow_engine, waived).passed
+
+
 def test_over_the_target_passes_only_within_a_budget_a_waiver_accepts(budget: Budget) -> None:
     scaled = budget.scaled(0.2, ttl=1.0)
     assert rto_check(Outcome(rto=11.0, rpo=0.0), _design_with(scaled)).passed  # below 12 s
