@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,20 +52,29 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--spinners", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--drills", action="store_true", help="add the deploy-phase features")
+    parser.add_argument("--keyword", "-k", default=None, help="pytest -k expression")
+    parser.add_argument("tests", nargs="*", help="test files or node ids (default: the list above)")
     args = parser.parse_args()
-    tests = TIMING_TESTS + (DRILL_TESTS if args.drills else [])
+    tests = args.tests or TIMING_TESTS + (DRILL_TESTS if args.drills else [])
+    logs = Path(tempfile.mkdtemp(prefix="timing-under-load-"))
+    # SIGTERM ends the run like Ctrl-C: the finally below stops the spinners.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "DR_STRICT": "1"}
     spinners = [
         subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.spinners)
     ]
-    print(f"{args.spinners} spinner(s) on {os.cpu_count()} core(s); {len(tests)} test modules")
+    print(f"{args.spinners} spinner(s) on {os.cpu_count()} core(s); {len(tests)} test paths")
     failed_rounds = 0
     try:
         time.sleep(2)  # let the load average see the spinners
         for round_ in range(1, args.rounds + 1):
             started = time.monotonic()
             done = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", *tests],
+                [
+                    *(sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider"),
+                    *(("-k", args.keyword) if args.keyword else ()),
+                    *tests,
+                ],
                 cwd=REPO_ROOT,
                 env=env,
                 capture_output=True,
@@ -74,10 +85,15 @@ def main() -> int:
             if done.returncode != 0:
                 failed_rounds += 1
                 failures = [x for x in done.stdout.splitlines() if x.startswith("FAILED")]
-                line += "; " + "; ".join(failures[:5])
+                log = logs / f"round-{round_}.log"
+                log.write_text(done.stdout + done.stderr, encoding="utf-8")
+                line += "; " + "; ".join(failures[:5]) + f" (output: {log})"
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             elapsed = time.monotonic() - started
             print(f"round {round_:2}: {line} ({elapsed:.0f} s, load {load})", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        return 130
     finally:
         for spinner in spinners:
             spinner.kill()

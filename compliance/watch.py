@@ -352,15 +352,18 @@ def run(args: argparse.Namespace) -> int:
     options = CheckOptions(policy_root=args.policies, waivers=args.waivers, settings=args.settings)
     session = WatchSession(args.app, options, args.report_dir)
     print(session.describe(), file=sys.stderr, flush=True)
-    # Stopped by a supervisor (SIGTERM): the same clean exit as Ctrl-C.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Stopped by a supervisor (SIGTERM): the same clean exit as Ctrl-C. SIGINT is
+    # handled even when inherited as ignored (a background job of a non-interactive
+    # shell, as CI runs jobs): the watch owns its process, as the drill command does.
+    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         watch_loop(session, file_events(session))
     except KeyboardInterrupt:
         print("watch: stopped", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         session.close()
     return EXIT_OK
 

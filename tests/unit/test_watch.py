@@ -395,7 +395,15 @@ def watch_parser() -> object:
     return parser
 
 
-def test_ctrl_c_on_the_command_leaves_no_process_and_no_traceback(tmp_path: Path) -> None:
+def _ignore_sigint() -> None:
+    """What a non-interactive shell does to a background job before it starts it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("sigint", ["inherited-default", "inherited-ignored"])
+def test_ctrl_c_on_the_command_leaves_no_process_and_no_traceback(
+    tmp_path: Path, sigint: str
+) -> None:
     app = write_app(tmp_path / "app")
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     env.pop("OPA_URL", None)
@@ -407,6 +415,7 @@ def test_ctrl_c_on_the_command_leaves_no_process_and_no_traceback(tmp_path: Path
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_ignore_sigint if sigint == "inherited-ignored" else None,
     )
     try:
         lines: queue.Queue[str] = queue.Queue()
