@@ -168,15 +168,26 @@ class LagSampler(threading.Thread):
     def run(self) -> None:
         route_to_main_thread()
         while not self.stop_event.is_set():
-            try:
-                lag = self.standby.replay_lag_seconds()
-            except Exception:  # the standby is being promoted or is gone
-                lag = None
-            if lag is not None:
-                now = time.monotonic()
-                self.samples.append((now, lag))
-                self.alarm.add(lag * 1000, now)
+            self.sample()
             self.stop_event.wait(self.period)
+
+    def sample(self) -> float | None:
+        """One reading of the lag, given to the alarm's metric; None if unreadable.
+
+        The drill also calls it just before it kills the primary: the metric's
+        last value before the failure must not hang on when this thread is next
+        scheduled (on a loaded machine, seconds), since CloudWatch's Maximum
+        over the period holds the lag up to the failure.
+        """
+        try:
+            lag = self.standby.replay_lag_seconds()
+        except Exception:  # the standby is being promoted or is gone
+            return None
+        if lag is not None:
+            now = time.monotonic()
+            self.samples.append((now, lag))  # list.append: safe across the two callers
+            self.alarm.add(lag * 1000, now)
+        return lag
 
     def peak(self, until: float) -> float:
         return max((lag for at, lag in self.samples if at <= until), default=0.0)

@@ -357,6 +357,7 @@ def drill_replication_lag(lab: LocalLab) -> Outcome:
     for pid in walsenders:
         os.kill(pid, signal.SIGSTOP)
     time.sleep(max(0.0, frozen_at + injected - time.monotonic()))
+    lab.lag_sampler.sample()  # the lag's last value before the failure, whatever the load
     lab.progress(f"killing region {lab.primary.name} with the walsender still frozen")
     failed_at = lab.timeline.mark(FAILURE_INJECTED)
     lab.lag_alarm.stop_metric(failed_at)  # the lag metric ends with the primary

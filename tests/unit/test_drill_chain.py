@@ -29,6 +29,7 @@ from compliance.drills.alarm import (
 )
 from compliance.drills.health_check import HealthChecker, StatusServer
 from compliance.drills.knobs import Alarm
+from compliance.drills.lab import LagSampler
 from compliance.drills.processes import reserve_port
 from compliance.drills.promoter import FailoverInProgress, LabPromoter, triggered_by
 from compliance.drills.watchdog import LabStopped, Schedule, scheduled_event
@@ -224,6 +225,33 @@ def test_the_alarm_waits_for_the_end_of_its_span_and_takes_no_sample_after_the_m
     alarm.add(1.0, 126.0)  # after the metric ended: not taken
     assert alarm.close_span(130.0) == ALARM and alarm.datapoints[-1] is None  # missing: breaching
     assert alarm.datapoints == [1.0, 0.0, None]
+
+
+def test_a_lag_read_just_before_the_failure_reaches_the_alarm_without_the_sampler_thread() -> None:
+    """DR-DEP-02 on a loaded machine: the sampler thread may not run between the lag
+    crossing the threshold and the failure; the drill's own read must count."""
+
+    class Standby:
+        lag: float | None = 0.4
+
+        def replay_lag_seconds(self) -> float | None:
+            if self.lag is None:
+                raise ConnectionError("the standby is being promoted")
+            return self.lag
+
+    now = [100.0]
+    alarm = MetricAlarm(
+        _alarm(comparison="GreaterThanThreshold", threshold=200.0, statistic="Maximum"),
+        clock=lambda: now[0],
+    )
+    standby = Standby()
+    sampler = LagSampler(standby, alarm)  # type: ignore[arg-type]  # never started
+    assert sampler.sample() == 0.4
+    [(taken, lag)] = sampler.samples
+    alarm.stop_metric(taken)  # the failure, right after the read
+    assert alarm.close_span(taken + 1.0) == ALARM and lag * 1000 > 200.0
+    standby.lag = None
+    assert sampler.sample() is None and len(sampler.samples) == 1
 
 
 def test_an_action_that_fails_is_kept_for_the_drill() -> None:
