@@ -344,13 +344,32 @@ def _measure_stage(path: str, stage: Stage, seen: Moments) -> StageRow:  # noqa:
 
 def _dns_update(seen: Moments) -> StageRow:
     """Health status → DNS answer: the lab's own delay, not a stage of DR-RTO-01."""
-    start = seen.secondary_healthy
+    span = _span(seen.secondary_healthy, seen.dns_changed)
     return StageRow(
         "lab",
         "DNS update (PowerDNS poll)",
         None,
-        _span(start, seen.dns_changed),
-        "measured" if _span(start, seen.dns_changed) is not None else "not measured",
+        span,
+        "measured" if span is not None else "not measured",
         f"health check healthy → PowerDNS answers with it (it polls every {seen.dns_poll:g} s, "
         "its minimum); Route 53 has no such poll in DR-RTO-01",
     )
+
+
+def lab_delays(seen: Moments) -> dict[str, float]:
+    """Time the lab spends where AWS's model has none, keyed by the budget stage it follows.
+
+    ``promotion``: ``pg_promote()`` after the stand-in wait; the wait is AWS's
+    documented promotion time, which already covers the engine's own (Aurora
+    promotes in it), so the lab's engine time comes on top only here.
+    ``DNS TTL``: PowerDNS polls health statuses every second (the DNS update
+    row), Route 53 answers from a health check's status at once.
+    """
+    delays: dict[str, float] = {}
+    called, done, wait = seen.promote_called, seen.promotion_done, seen.standin_wait
+    if called is not None and done is not None and wait is not None:
+        delays["promotion"] = round(max(0.0, done - called - wait), 3)
+    poll = _span(seen.secondary_healthy, seen.dns_changed)
+    if poll is not None:
+        delays[DNS_TTL] = max(0.0, poll)
+    return delays

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from compliance.drills.alarm import ALARM
-from compliance.drills.budget import DNS_TTL, BudgetPath, Moments, StageRow, measure
+from compliance.drills.budget import DNS_TTL, BudgetPath, StageRow, lab_delays, measure
 from compliance.drills.client import lost_window
 from compliance.drills.engines import Engines, locate
 from compliance.drills.interrupts import held
@@ -87,7 +87,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     stages: list[StageRow] = field(default_factory=list)
     # The lab's own time on the failover path that no DR-RTO-01 stage stands for
-    # (stage name -> measured seconds): see _lab_delays.
+    # (stage name -> measured seconds): see budget.lab_delays.
     lab_delays: dict[str, float] = field(default_factory=dict)
 
 
@@ -131,30 +131,12 @@ def _measure_failover(lab: LocalLab, failed_at: float, survivor: Region) -> Outc
         measurements["pg_promote_seconds"] = round(promotion.done - promotion.started, 3)
         measurements["promotion_standin_wait_seconds"] = promotion.waited
     outcome = Outcome(rto, round(rpo, 3), measurements=measurements, notes=list(lab.notes))
-    outcome.lab_delays = _lab_delays(moments)
+    outcome.lab_delays = lab_delays(moments)
     if lab.design.budget is not None:
         outcome.stages = measure(lab.design.budget, moments)
     else:
         outcome.notes.append("No DR-RTO-01 budget was given: the stages are not compared.")
     return outcome
-
-
-def _lab_delays(seen: Moments) -> dict[str, float]:
-    """Time the lab spends where AWS's model has none, keyed by the budget stage it follows.
-
-    ``promotion``: ``pg_promote()`` after the stand-in wait; the wait is AWS's
-    documented promotion time, which already covers the engine's own (Aurora
-    promotes in it), so the lab's engine time comes on top only here.
-    ``DNS TTL``: PowerDNS polls health statuses every second, Route 53 answers
-    from a health check's status at once.
-    """
-    delays: dict[str, float] = {}
-    if None not in (seen.promote_called, seen.promotion_done, seen.standin_wait):
-        engine = seen.promotion_done - seen.promote_called - seen.standin_wait  # type: ignore[operator]
-        delays["promotion"] = round(max(0.0, engine), 3)
-    if seen.secondary_healthy is not None and seen.dns_changed is not None:
-        delays[DNS_TTL] = round(max(0.0, seen.dns_changed - seen.secondary_healthy), 3)
-    return delays
 
 
 def _counts(actions: Any) -> dict[str, int]:

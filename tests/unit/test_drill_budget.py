@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.drills.budget import Budget, BudgetPath, Moments, Stage, measure
+from compliance.drills.budget import Budget, BudgetPath, Moments, Stage, lab_delays, measure
 from compliance.drills.drilled import accepted_rto, budget_of, drilled_design
 from compliance.drills.knobs import Design
 from compliance.drills.scenarios import RTO_CHECK, Outcome, budget_check, rto_check
@@ -235,3 +235,15 @@ def test_the_alarm_triggered_design_has_its_own_budget_and_no_accepted_one(
     assert design.schedule is None and design.alarm_invokes_failover
     assert design.failover_function is not None
     assert "not in the synthesized output" in str(design.failover_function.problem)  # no assets
+
+
+def test_the_lab_s_own_delays_are_its_engine_promotion_and_its_dns_poll() -> None:
+    seen = Moments(
+        promote_called=3.0,
+        promotion_done=20.1,
+        standin_wait=12.0,
+        secondary_healthy=23.5,
+        dns_changed=23.9,
+    )
+    assert lab_delays(seen) == {"promotion": 5.1, "DNS TTL": 0.4}
+    assert lab_delays(Moments()) == {}  # nothing seen: nothing left out
